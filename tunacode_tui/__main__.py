@@ -1,0 +1,5 @@
+"""Allow ``python -m tunacode_tui``."""
+
+from tunacode_tui.cli import main
+
+raise SystemExit(main())

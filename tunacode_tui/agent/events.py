@@ -1,0 +1,184 @@
+"""Facts the agent loop reports, in the past tense. The loop knows nothing of the UI.
+
+Headless mode prints them as JSON lines; the TUI turns them into Textual messages. Times are
+``time.monotonic()`` seconds, so intervals can be compared across calls and batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from tunacode_tui.providers.messages import Message, Usage
+
+
+@dataclass(slots=True)
+class TurnStarted:
+    prompt: str
+    t: float
+
+
+@dataclass(slots=True)
+class RequestStarted:
+    """A model request is going out (one per loop iteration)."""
+
+    iteration: int
+    model: str
+    t: float
+
+
+@dataclass(slots=True)
+class TextDelta:
+    text: str
+    t: float
+
+
+@dataclass(slots=True)
+class ThinkingDelta:
+    text: str
+    t: float
+
+
+@dataclass(slots=True)
+class AssistantMessageAdded:
+    message: Message
+    t: float
+
+
+@dataclass(slots=True)
+class BatchStarted:
+    batch: int
+    size: int
+    parallel: bool
+    t: float
+
+
+@dataclass(slots=True)
+class BatchGrew:
+    """A read-only call joined a running batch while the model was still streaming."""
+
+    batch: int
+    size: int
+    t: float
+
+
+@dataclass(slots=True)
+class ToolCallStarted:
+    batch: int
+    call_id: str
+    name: str
+    args: dict[str, Any]
+    t: float
+
+
+@dataclass(slots=True)
+class ToolCallFinished:
+    batch: int
+    call_id: str
+    name: str
+    args: dict[str, Any]
+    ok: bool
+    result: str
+    display: str | None
+    started: float
+    ended: float
+    status: Literal["done", "failed", "cancelled", "refused"] = "done"
+
+    @property
+    def duration(self) -> float:
+        return self.ended - self.started
+
+    @property
+    def t(self) -> float:
+        return self.ended
+
+
+@dataclass(slots=True)
+class BatchFinished:
+    batch: int
+    size: int
+    parallel: bool
+    started: float
+    ended: float
+    busy: float  # sum of call durations
+    status: Literal["done", "failed", "cancelled"] = "done"
+
+    @property
+    def wall(self) -> float:
+        return self.ended - self.started
+
+    @property
+    def speedup(self) -> float:
+        """Measured: sum of call durations over the batch's wall time."""
+        return self.busy / self.wall if self.wall > 0 else 1.0
+
+    @property
+    def t(self) -> float:
+        return self.ended
+
+
+@dataclass(slots=True)
+class UsageUpdated:
+    """After each request: its usage and cost, the running totals and the context estimate."""
+
+    usage: Usage
+    cost: float | None
+    turn_usage: Usage
+    turn_cost: float | None
+    session_usage: Usage
+    session_cost: float | None
+    context_tokens: int
+    context_window: int
+    t: float
+
+
+@dataclass(slots=True)
+class Notice:
+    """Something the user should see that is not model output: retries, guards, limits, compaction."""
+
+    level: Literal["info", "warning", "error"]
+    text: str
+    t: float
+
+
+@dataclass(slots=True)
+class PermissionRequested:
+    """A write or bash call waits on ``future``: set it to a ``PermissionDecision``."""
+
+    call_id: str
+    name: str
+    args: dict[str, Any]
+    summary: str
+    preview: str | None
+    future: asyncio.Future[PermissionDecision]
+    t: float
+
+
+@dataclass(slots=True)
+class PermissionDecision:
+    allow: bool
+    always: bool = False
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class TurnEnded:
+    text: str
+    iterations: int
+    usage: Usage
+    cost: float | None
+    reason: Literal["completed", "max_iterations", "cancelled", "error", "loop_guard"]
+    error: str | None = None
+    batches: list[BatchFinished] = field(default_factory=list)
+    t: float = 0.0
+
+
+AgentEvent = (
+    TurnStarted | RequestStarted | TextDelta | ThinkingDelta | AssistantMessageAdded | BatchStarted | BatchGrew
+    | ToolCallStarted | ToolCallFinished | BatchFinished | UsageUpdated | Notice | PermissionRequested | TurnEnded
+)
+
+
+class EventSink(Protocol):
+    def __call__(self, event: AgentEvent) -> None: ...

@@ -1,0 +1,140 @@
+"""Loading and saving ``tunacode.json``: env wins over the file, errors name the file and line,
+and the file is written atomically with mode 0600 and never silently overwritten."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from tunacode_tui.config.paths import config_file
+from tunacode_tui.config.settings import Config, Settings
+
+
+class ConfigError(Exception):
+    """The config file cannot be used. The message names the file (and line) and what to do."""
+
+
+
+
+def _coerce_setting(name: str, value: Any, expected: Any, path: Path) -> Any:
+    kind = type(expected) if expected is not None else None
+    if name in {"context_window", "max_response_tokens"}:
+        if value is None:
+            return None
+        kind = int
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+    elif kind is int:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value
+    elif kind is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif kind is list:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+    else:
+        return value
+    raise ConfigError(
+        f"{path}: settings.{name} must be {kind.__name__ if kind else 'a value'}"
+        f"{' ≥ 1' if kind is int else ''}, got {json.dumps(value)}. Fix or remove it."
+    )
+
+
+def parse_config(text: str, path: Path) -> Config:
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{path}: line {exc.lineno}, column {exc.colno}: {exc.msg}. "
+            "Fix the JSON (the file was left untouched)."
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a JSON object.")
+    config = Config()
+    model = data.get("default_model")
+    if model is not None and not isinstance(model, str):
+        raise ConfigError(f"{path}: default_model must be a string like 'openai:gpt-4.1'.")
+    config.default_model = model or None
+    env = data.get("env", {}) or {}
+    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+        raise ConfigError(f"{path}: env must map variable names to strings.")
+    config.env = {str(k): v for k, v in env.items()}
+    raw_settings = data.get("settings", {}) or {}
+    if not isinstance(raw_settings, dict):
+        raise ConfigError(f"{path}: settings must be a JSON object.")
+    defaults = Settings()
+    known = {f.name for f in fields(Settings)}
+    for name, value in raw_settings.items():
+        if name not in known:
+            continue  # unknown keys are kept in the file but ignored, so newer configs still load
+        setattr(config.settings, name, _coerce_setting(name, value, getattr(defaults, name), path))
+        config.sources[f"settings.{name}"] = "file"
+    return config
+
+
+def apply_environment(config: Config) -> Config:
+    """Environment variables that override settings; keys are looked up live by ``Config.lookup``."""
+    raw = os.environ.get("TUNACODE_MAX_PARALLEL")
+    if raw:
+        try:
+            value = int(raw)
+            if value < 1:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"TUNACODE_MAX_PARALLEL must be a whole number ≥ 1, got {raw!r}.") from None
+        config.settings.max_parallel = value
+        config.sources["settings.max_parallel"] = "env"
+    return config
+
+
+def load_config(path: Path | None = None) -> Config:
+    path = path or config_file()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return apply_environment(Config())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}).") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: is not UTF-8 text.") from None
+    return apply_environment(parse_config(text, path))
+
+
+def save_config(config: Config, path: Path | None = None) -> Path:
+    """Write atomically with 0600. Refuses to replace a file that does not parse, so a user's
+    hand-edited but broken file is never silently lost."""
+    path = path or config_file()
+    if path.exists():
+        with contextlib.suppress(OSError):
+            parse_config(path.read_text(encoding="utf-8"), path)  # raises ConfigError if broken
+        existing: dict[str, Any] = {}
+        with contextlib.suppress(OSError, json.JSONDecodeError):
+            loaded = json.loads(path.read_text(encoding="utf-8") or "{}")
+            existing = loaded if isinstance(loaded, dict) else {}
+    else:
+        existing = {}
+    data = {**existing, **config.to_file_dict()}
+    if isinstance(existing.get("settings"), dict):  # keep settings we do not know of
+        data["settings"] = {**existing["settings"], **config.settings.to_dict()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tunacode-", suffix=".json", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path

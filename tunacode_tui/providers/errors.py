@@ -1,0 +1,75 @@
+"""Typed provider errors whose text tells the user what happened and what to do."""
+
+from __future__ import annotations
+
+
+class ProviderError(Exception):
+    """Base class. ``str(err)`` is one line a user can act on; ``retryable`` drives the retry loop."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, provider: str = "", status: int | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.status = status
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class MissingApiKey(ProviderError):
+    def __init__(self, provider: str, variable: str) -> None:
+        super().__init__(
+            f"No API key for {provider}: set {variable} in your environment or run `tunacode --setup`.",
+            provider=provider,
+        )
+        self.variable = variable
+
+
+class AuthenticationFailed(ProviderError):
+    """401/403: the key is wrong, revoked, or lacks access."""
+
+
+class ModelNotFound(ProviderError):
+    """404: the model name does not exist for this endpoint or account."""
+
+
+class BadRequest(ProviderError):
+    """400/422: the request was rejected; the provider's message says why."""
+
+
+class ContextOverflow(BadRequest):
+    """The prompt is larger than the model's context window."""
+
+
+class RateLimited(ProviderError):
+    retryable = True
+
+
+class QuotaExhausted(ProviderError):
+    """429 that retrying cannot fix (billing / quota): fail fast."""
+
+
+class ServerError(ProviderError):
+    retryable = True
+
+
+class ProviderTimeout(ProviderError):
+    retryable = True
+
+
+class ProviderConnectionError(ProviderError):
+    retryable = True
+
+
+class StreamInterrupted(ProviderError):
+    """The connection dropped mid-response. Retried only if nothing had been streamed yet."""
+
+    retryable = True
+
+
+class ConfigurationError(Exception):
+    """A bad model name, an unknown provider, a missing base URL: fix the config, do not retry."""
