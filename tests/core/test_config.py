@@ -1,0 +1,109 @@
+"""Config precedence (environment over file over defaults), malformed files, and safe saving."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from tunacode_tui.config import ConfigError, load_config, save_config
+from tunacode_tui.config.settings import Config, default_max_parallel
+
+ENV = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL",
+       "TUNACODE_MODEL", "TUNACODE_MAX_PARALLEL")
+
+
+@pytest.fixture
+def cfg_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for var in ENV:
+        monkeypatch.delenv(var, raising=False)
+    path = tmp_path / "conf" / "tunacode.json"
+    monkeypatch.setenv("TUNACODE_CONFIG", str(path))
+    return path
+
+
+def test_defaults_without_a_file(cfg_path: Path) -> None:
+    config = load_config()
+    assert config.settings.max_iterations == 40
+    assert config.settings.enable_streaming is True
+    assert config.settings.max_parallel == default_max_parallel()
+    assert not config.has_any_key()
+
+
+def test_environment_wins_over_the_file(cfg_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg_path.parent.mkdir(parents=True)
+    cfg_path.write_text(json.dumps({
+        "default_model": "openai:gpt-4.1",
+        "env": {"OPENAI_API_KEY": "from-file", "ANTHROPIC_API_KEY": "file-anthropic"},
+        "settings": {"max_parallel": 3, "max_iterations": 7},
+    }))
+    monkeypatch.setenv("OPENAI_API_KEY", "from-env")
+    monkeypatch.setenv("TUNACODE_MODEL", "anthropic:claude-haiku-5-5")
+    monkeypatch.setenv("TUNACODE_MAX_PARALLEL", "5")
+    config = load_config()
+    assert config.api_keys["openai"] == "from-env"
+    assert config.api_keys["anthropic"] == "file-anthropic"
+    assert config.model == "anthropic:claude-haiku-5-5"
+    assert config.settings.max_parallel == 5
+    assert config.settings.max_iterations == 7
+
+
+def test_default_model_follows_the_available_key(cfg_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    assert load_config().model.startswith("openai:")
+
+
+def test_malformed_file_names_file_and_line(cfg_path: Path) -> None:
+    cfg_path.parent.mkdir(parents=True)
+    cfg_path.write_text('{\n  "default_model": "x",\n  "settings": {oops}\n}\n')
+    with pytest.raises(ConfigError) as info:
+        load_config()
+    message = str(info.value)
+    assert str(cfg_path) in message and "line 3" in message
+
+
+def test_wrong_type_is_reported(cfg_path: Path) -> None:
+    cfg_path.parent.mkdir(parents=True)
+    cfg_path.write_text(json.dumps({"settings": {"max_iterations": "lots"}}))
+    with pytest.raises(ConfigError, match="max_iterations"):
+        load_config()
+
+
+def test_bad_max_parallel_env(cfg_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TUNACODE_MAX_PARALLEL", "zero")
+    with pytest.raises(ConfigError, match="TUNACODE_MAX_PARALLEL"):
+        load_config()
+
+
+def test_save_is_private_and_round_trips(cfg_path: Path) -> None:
+    config = load_config()
+    config.env["ANTHROPIC_API_KEY"] = "sk-ant-secret"
+    config.default_model = "anthropic:claude-sonnet-5-5"
+    config.settings.max_iterations = 12
+    save_config(config)
+    assert stat.S_IMODE(os.stat(cfg_path).st_mode) == 0o600
+    again = load_config()
+    assert again.api_keys["anthropic"] == "sk-ant-secret"
+    assert again.settings.max_iterations == 12
+    assert [p.name for p in cfg_path.parent.iterdir()] == ["tunacode.json"]  # no temp file left
+
+
+def test_save_never_clobbers_a_broken_file(cfg_path: Path) -> None:
+    cfg_path.parent.mkdir(parents=True)
+    broken = '{"env": {"OPENAI_API_KEY": "keep me"'
+    cfg_path.write_text(broken)
+    with pytest.raises(ConfigError):
+        save_config(Config())
+    assert cfg_path.read_text() == broken
+
+
+def test_save_keeps_unknown_keys(cfg_path: Path) -> None:
+    cfg_path.parent.mkdir(parents=True)
+    cfg_path.write_text(json.dumps({"future_key": 1, "settings": {"future_setting": True}}))
+    config = load_config()
+    save_config(config)
+    data = json.loads(cfg_path.read_text())
+    assert data["future_key"] == 1 and data["settings"]["future_setting"] is True

@@ -1,0 +1,376 @@
+"""The agent loop: send history and tool schemas, stream the answer, run the tools, repeat.
+
+Hand-written and provider-agnostic: it talks to a ``Provider`` (neutral events in, neutral messages
+out) and reports facts to an event sink. It never imports Textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from tunacode_tui.agent.events import (
+    AgentEvent,
+    AssistantMessageAdded,
+    BatchFinished,
+    Notice,
+    PermissionDecision,
+    PermissionRequested,
+    RequestStarted,
+    TextDelta,
+    ThinkingDelta,
+    TurnEnded,
+    TurnStarted,
+    UsageUpdated,
+)
+from tunacode_tui.agent.executor import AsyncioSpawner, ResponseExecutor, Spawner, call_signature
+from tunacode_tui.agent.prompt import build_system_prompt
+from tunacode_tui.agent.state import SessionState
+from tunacode_tui.config.settings import Config
+from tunacode_tui.providers import catalog
+from tunacode_tui.providers.base import ChatRequest, ModelRef, Provider
+from tunacode_tui.providers.errors import ContextOverflow, ProviderError, StreamInterrupted
+from tunacode_tui.providers.messages import Message, TextPart, ToolCallPart, ToolResultPart, Usage
+from tunacode_tui.providers.retry import stream_with_retry
+from tunacode_tui.providers.stream import (
+    StreamEnded,
+    TextChunk,
+    ThinkingChunk,
+    ToolCallReady,
+)
+from tunacode_tui.session.accounting import ContextMeter
+from tunacode_tui.tools.base import Tool, ToolContext
+
+log = logging.getLogger("tunacode.agent")
+
+ProviderFactory = Callable[[ModelRef], Provider]
+
+
+class Agent:
+    """One conversation with one model at a time. ``run_turn`` is cancellable at any await."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        model: ModelRef,
+        provider_factory: ProviderFactory,
+        tools: list[Tool],
+        root: Path,
+        state: SessionState | None = None,
+        spawner: Spawner | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.root = root
+        self.state = state or SessionState(max_iterations=config.settings.max_iterations)
+        self.state.allowed_tools.update(config.settings.allowed_tools)
+        self.tools = {tool.name: tool for tool in tools}
+        self.spawner: Spawner = spawner or AsyncioSpawner()
+        self.clock = clock
+        self.meter = ContextMeter()
+        self.ctx = ToolContext(
+            root=root,
+            todos=self.state.todos,
+            allowed_dirs=[Path(d).expanduser() for d in config.settings.allowed_dirs],
+        )
+        self._provider_factory = provider_factory
+        self.model = model
+        self.system_prompt = build_system_prompt(root)
+        self.on_message: Callable[[Message], None] | None = None
+        self._turn_usage = Usage()
+        self._turn_cost: float | None = 0.0
+        self._emit: Callable[[AgentEvent], None] = lambda event: None
+
+    # -- model ------------------------------------------------------------------------------------
+    @property
+    def model_info(self) -> catalog.ModelInfo:
+        return catalog.lookup(self.model.full_name, context_window_override=self.config.settings.context_window)
+
+    def set_model(self, model: ModelRef) -> None:
+        self.model = model
+
+    @property
+    def provider(self) -> Provider:
+        return self._provider_factory(self.model)
+
+    def context_tokens(self) -> int:
+        return self.meter.estimate(self.system_prompt, self._specs(), self.state.messages)
+
+    def _specs(self) -> list:
+        return [tool.spec() for tool in self.tools.values()]
+
+    def _append(self, message: Message) -> None:
+        self.state.messages.append(message)
+        if self.on_message is not None:
+            self.on_message(message)
+
+    def replace_history(self, messages: list[Message]) -> None:
+        self.state.messages[:] = messages
+        self.meter.invalidate()
+
+    # -- permission -------------------------------------------------------------------------------
+    async def _permission(self, call: ToolCallPart, tool: Tool) -> PermissionDecision:
+        if self.state.yolo or call.name in self.state.allowed_tools:
+            return PermissionDecision(True)
+        preview = None
+        make_preview = getattr(tool, "preview", None)
+        if make_preview is not None:
+            try:
+                preview = await make_preview(call.arguments, self.ctx)
+            except Exception as exc:  # a preview is a courtesy; the real run reports real errors
+                preview = f"(no preview: {exc})"
+        future: asyncio.Future[PermissionDecision] = asyncio.get_running_loop().create_future()
+        self._emit(
+            PermissionRequested(
+                call.id, call.name, call.arguments, tool.summary(call.arguments), preview, future, self.clock()
+            )
+        )
+        decision = await future
+        if decision.allow and decision.always:
+            self.state.allowed_tools.add(call.name)
+        return decision
+
+    # -- the loop ---------------------------------------------------------------------------------
+    async def run_turn(self, prompt: str, emit: Callable[[AgentEvent], None]) -> TurnEnded:
+        self._emit = emit
+        emit(TurnStarted(prompt, self.clock()))
+        self._append(Message.user(prompt))
+        self._turn_usage = Usage()
+        self._turn_cost = 0.0
+        batches: list[BatchFinished] = []
+        text_out = ""
+        repeats: tuple[str, int] = ("", 0)
+        iteration = 0
+        executor: ResponseExecutor | None = None
+        streamed: list[str] = []
+        pending_assistant: Message | None = None
+        overflow_retried = False
+
+        def end(
+            reason: Literal["completed", "max_iterations", "cancelled", "error", "loop_guard"], error: str | None = None
+        ) -> TurnEnded:
+            event = TurnEnded(
+                text_out, iteration, self._turn_usage, self._turn_cost, reason, error, batches, self.clock()
+            )
+            emit(event)
+            return event
+
+        try:
+            while True:
+                if iteration >= self.state.max_iterations:
+                    emit(
+                        Notice(
+                            "warning",
+                            f"Stopped after {iteration} iterations (the limit). "
+                            "Raise it with /iterations N and ask the model to continue.",
+                            self.clock(),
+                        )
+                    )
+                    return end("max_iterations")
+                iteration += 1
+                await self._maybe_auto_compact(emit)
+                info = self.model_info
+                request = ChatRequest(
+                    model=self.model.model,
+                    system=self.system_prompt,
+                    messages=list(self.state.messages),
+                    tools=self._specs(),
+                    max_tokens=self.config.settings.max_response_tokens or min(info.max_output, 32_000),
+                    stream=self.config.settings.enable_streaming,
+                )
+                emit(RequestStarted(iteration, self.model.full_name, self.clock()))
+                executor = ResponseExecutor(
+                    tools=self.tools,
+                    ctx=self.ctx,
+                    spawner=self.spawner,
+                    emit=emit,
+                    max_parallel=self.config.settings.max_parallel,
+                    permission=self._permission,
+                    next_batch_number=self.state.take_batch_number,
+                    clock=self.clock,
+                )
+                streamed = []
+                ended: StreamEnded | None = None
+                provider = self.provider
+                try:
+                    async for event in stream_with_retry(
+                        lambda provider=provider, request=request: provider.stream(request),
+                        on_retry=lambda err, delay, attempt: emit(
+                            Notice("warning", f"{err} Retrying in {delay:.1f}s (attempt {attempt + 1}).", self.clock())
+                        ),
+                        max_total_seconds=max(60.0, self.config.settings.request_timeout),
+                    ):
+                        if isinstance(event, TextChunk):
+                            streamed.append(event.text)
+                            emit(TextDelta(event.text, self.clock()))
+                        elif isinstance(event, ThinkingChunk):
+                            emit(ThinkingDelta(event.text, self.clock()))
+                        elif isinstance(event, ToolCallReady):
+                            executor.submit(event.call)
+                        elif isinstance(event, StreamEnded):
+                            ended = event
+                except ContextOverflow as exc:
+                    await executor.cancel()
+                    executor = None
+                    if overflow_retried:
+                        raise
+                    overflow_retried = True
+                    iteration -= 1
+                    emit(Notice("warning", f"{exc} Compacting the conversation and retrying once.", self.clock()))
+                    await self.compact(emit=emit)
+                    continue
+                except BaseException:
+                    if executor is not None:
+                        await executor.cancel()
+                    executor = None
+                    raise
+                if ended is None:
+                    await executor.cancel()
+                    raise StreamInterrupted("The model's response ended without a final event.")
+
+                message = ended.message
+                # Calls that were never announced as ready (a provider that only reports them at the end).
+                submitted = executor.submitted_ids
+                for call in message.tool_calls:
+                    if call.id not in submitted:
+                        executor.submit(call)
+                pending_assistant = message
+                self._append(message)
+                pending_assistant = None
+                emit(AssistantMessageAdded(message, self.clock()))
+                self._account(ended.usage, emit)
+                if message.text:
+                    text_out = message.text
+
+                calls = message.tool_calls
+                if not calls:
+                    executor = None
+                    if not message.text.strip() and not calls:
+                        emit(Notice("warning", "The model sent an empty response.", self.clock()))
+                    return end("completed")
+
+                signature = "|".join(call_signature(c) for c in calls)
+                repeats = (signature, repeats[1] + 1) if repeats[0] == signature else (signature, 1)
+                limit = self.config.settings.loop_guard_repeats
+                if repeats[1] >= limit:
+                    await executor.cancel()
+                    results = [
+                        ToolResultPart(
+                            c.id,
+                            c.name,
+                            f"Stopped: you made this exact call {repeats[1]} times in a "
+                            "row. Do not repeat it; use the earlier result or try something else.",
+                            is_error=True,
+                        )
+                        for c in calls
+                    ]
+                    executor = None
+                    self._append(Message("tool", list(results)))
+                    emit(
+                        Notice(
+                            "warning",
+                            f"Loop guard: {calls[0].name} was called {repeats[1]} times in a row "
+                            "with the same arguments; it was not run again.",
+                            self.clock(),
+                        )
+                    )
+                    if repeats[1] > limit:
+                        return end("loop_guard")
+                    continue
+
+                results = await executor.finish()
+                batches.extend(executor.batches)
+                self.state.batches.extend(executor.batches)
+                self.state.calls.extend(executor.finished_calls)
+                executor = None
+                self._append(Message("tool", list(results)))
+        except asyncio.CancelledError:
+            if executor is not None:
+                await executor.cancel()
+                self._close_dangling(executor.results())
+            elif streamed and pending_assistant is None:
+                self._append(Message("assistant", [TextPart("".join(streamed) + "\n\n[cancelled by the user]")]))
+            self._close_dangling([])
+            end("cancelled")
+            raise
+        except ProviderError as exc:
+            self._close_dangling([])
+            emit(Notice("error", str(exc), self.clock()))
+            return end("error", str(exc))
+
+    def _close_dangling(self, results: list[ToolResultPart]) -> None:
+        """Keep the history valid: every tool call in the last assistant message gets a result."""
+        if not self.state.messages or self.state.messages[-1].role != "assistant":
+            return
+        calls = self.state.messages[-1].tool_calls
+        if not calls:
+            return
+        by_id = {r.tool_call_id: r for r in results}
+        from tunacode_tui.agent.executor import CANCELLED_RESULT
+
+        parts = [by_id.get(c.id) or ToolResultPart(c.id, c.name, CANCELLED_RESULT, is_error=True) for c in calls]
+        self._append(Message("tool", list(parts)))
+
+    def _account(self, usage: Usage, emit: Callable[[AgentEvent], None]) -> None:
+        info = self.model_info
+        cost = info.cost(usage)
+        self.meter.record_usage(self.state.messages, usage)
+        self.state.usage = self.state.usage + usage
+        self.state.cost.add(cost)
+        self.state.requests += 1
+        self._turn_usage = self._turn_usage + usage
+        self._turn_cost = None if cost is None or self._turn_cost is None else self._turn_cost + cost
+        emit(
+            UsageUpdated(
+                usage,
+                cost,
+                self._turn_usage,
+                self._turn_cost,
+                self.state.usage,
+                self.state.cost.value,
+                self.context_tokens(),
+                info.context_window,
+                self.clock(),
+            )
+        )
+
+    # -- compaction -------------------------------------------------------------------------------
+    async def _maybe_auto_compact(self, emit: Callable[[AgentEvent], None]) -> None:
+        window = self.model_info.context_window
+        threshold = self.config.settings.auto_compact_threshold
+        used = self.context_tokens()
+        if window and used > threshold * window and len(self.state.messages) > 2:
+            emit(
+                Notice(
+                    "warning",
+                    f"Context at {used:,}/{window:,} tokens (over {threshold:.0%}): compacting automatically.",
+                    self.clock(),
+                )
+            )
+            await self.compact(emit=emit)
+
+    async def compact(self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None) -> str:
+        from tunacode_tui.agent.compaction import compact_history
+
+        emit = emit or self._emit
+        before = self.context_tokens()
+        summary, messages = await compact_history(
+            provider=self.provider,
+            model=self.model.model,
+            system=self.system_prompt,
+            messages=self.state.messages,
+            focus=focus,
+        )
+        self.replace_history(messages)
+        after = self.context_tokens()
+        emit(
+            Notice(
+                "info", f"Compacted: {before:,} → {after:,} tokens (saved {max(0, before - after):,}).", self.clock()
+            )
+        )
+        return summary

@@ -1,0 +1,82 @@
+"""Command line entry point. Kept import-light: ``--version`` and ``--help`` load no SDK and no Textual."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from tunacode_tui import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tunacode",
+        description="A terminal AI coding agent: parallel read-only tools, serialized writes, "
+        "and a live view of what runs, what it costs and how full the context is.",
+        epilog="Without -p, opens the full-screen app. Keys and commands: /help inside the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"tunacode {__version__}")
+    parser.add_argument("-p", "--prompt", help="run one prompt headless and exit")
+    parser.add_argument("--model", help="provider:model, e.g. anthropic:claude-sonnet-5-5 or openai:gpt-5.6-terra")
+    parser.add_argument(
+        "--output-format", choices=["text", "json", "stream-json"], default="text", help="headless output format"
+    )
+    parser.add_argument("--max-parallel", type=int, metavar="N", help="read-only tools at once (1 = sequential)")
+    parser.add_argument("--yolo", action="store_true", help="run writes and bash without asking")
+    parser.add_argument("--setup", action="store_true", help="open the setup screen (provider, key, model)")
+    parser.add_argument("--resume", nargs="?", const="", metavar="ID", help="resume a session (list if no ID)")
+    parser.add_argument("--continue", dest="continue_", action="store_true", help="resume the latest session here")
+    parser.add_argument("--cwd", help="project root (default: the current directory)")
+    return parser
+
+
+def _setup_logging() -> None:
+    """``LOG_LEVEL`` sends logs to a file in the platformdirs log dir, never to the terminal."""
+    level = os.environ.get("LOG_LEVEL", "").upper()
+    if not level:
+        return
+    import logging
+
+    from tunacode_tui.config.paths import log_dir
+
+    directory = log_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        filename=directory / "tunacode.log",
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from pathlib import Path
+
+    from tunacode_tui.config import ConfigError, load_config
+
+    _setup_logging()
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"tunacode: {exc}", file=sys.stderr)
+        return 2
+    if args.max_parallel is not None:
+        if args.max_parallel < 1:
+            print("tunacode: --max-parallel must be 1 or more", file=sys.stderr)
+            return 2
+        config.settings.max_parallel = args.max_parallel
+    root = Path(args.cwd).resolve() if args.cwd else Path.cwd()
+    if args.prompt is not None:
+        import asyncio
+
+        from tunacode_tui.headless import run_headless
+
+        return asyncio.run(
+            run_headless(config, args.prompt, model=args.model, fmt=args.output_format, yolo=args.yolo, root=root)
+        )
+    from tunacode_tui.ui.app import run_app
+
+    return run_app(config, model=args.model, root=root, setup=args.setup, yolo=args.yolo,
+                   resume=args.resume, continue_latest=args.continue_)

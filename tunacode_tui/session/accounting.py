@@ -1,0 +1,79 @@
+"""Context accounting: how many tokens the next request will send.
+
+The figure is the provider-reported prompt and output tokens of the last request plus a local count of
+what was added since. Per-message counts are cached by identity, so adding one message costs O(its
+size), never a recount of the history.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from tunacode_tui.providers import tokens
+from tunacode_tui.providers.messages import (
+    Message,
+    TextPart,
+    ThinkingPart,
+    ToolCallPart,
+    ToolResultPart,
+    ToolSpec,
+    Usage,
+)
+
+# Per-message framing the APIs add (role markers, separators): a few tokens each.
+MESSAGE_OVERHEAD = 4
+
+
+def message_text(message: Message) -> str:
+    chunks: list[str] = []
+    for part in message.parts:
+        if isinstance(part, TextPart | ThinkingPart):
+            chunks.append(part.text)
+        elif isinstance(part, ToolCallPart):
+            chunks.append(part.name)
+            chunks.append(part.raw_arguments or json.dumps(part.arguments))
+        elif isinstance(part, ToolResultPart):
+            chunks.append(part.content)
+    return "\n".join(chunks)
+
+
+@dataclass(slots=True)
+class ContextMeter:
+    _cache: dict[int, tuple[Message, int]] = field(default_factory=dict)
+    _static: tuple[str, int] | None = None
+    # After a request: (messages covered by the report, tokens reported for them).
+    _reported: tuple[int, int] | None = None
+    _history_id: int | None = None
+
+    def count(self, message: Message) -> int:
+        entry = self._cache.get(id(message))
+        if entry is not None and entry[0] is message:
+            return entry[1]
+        value = tokens.count_tokens(message_text(message)) + MESSAGE_OVERHEAD
+        self._cache[id(message)] = (message, value)
+        return value
+
+    def static_tokens(self, system: str, tools: list[ToolSpec]) -> int:
+        key = system + json.dumps([(t.name, t.description, t.parameters) for t in tools], sort_keys=True)
+        if self._static is None or self._static[0] != key:
+            self._static = (key, tokens.count_tokens(key))
+        return self._static[1]
+
+    def record_usage(self, messages: list[Message], usage: Usage) -> None:
+        """After a request whose reply is now the last message: the provider's figure becomes the base."""
+        if usage.prompt_tokens or usage.output_tokens:
+            self._reported = (len(messages), usage.prompt_tokens + usage.output_tokens)
+        self._history_id = id(messages)
+
+    def invalidate(self) -> None:
+        """The history was rewritten (compaction, clear, resume): fall back to local counts."""
+        self._reported = None
+        live = {id(m) for m, _ in self._cache.values()}
+        self._cache = {k: v for k, v in self._cache.items() if k in live}
+
+    def estimate(self, system: str, tools: list[ToolSpec], messages: list[Message]) -> int:
+        if self._reported is not None and self._reported[0] <= len(messages):
+            covered, reported = self._reported
+            return reported + sum(self.count(m) for m in messages[covered:])
+        return self.static_tokens(system, tools) + sum(self.count(m) for m in messages)
