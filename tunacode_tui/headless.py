@@ -60,7 +60,9 @@ class JsonLinesSink:
     def write(self, kind: str, t: float, **fields: Any) -> None:
         if self.fmt != "stream-json":
             return
-        record = {"type": kind, "t": _round(t - self.t0), **fields}
+        # ``t`` is when the record was written, so it is monotonic across the stream; event times that
+        # can precede it (a batch's start, a call's start) travel as their own fields.
+        record = {"type": kind, "t": _round(max(t, time.monotonic()) - self.t0), **fields}
         self.out.write(json.dumps(record, default=str) + "\n")
         self.out.flush()
 
@@ -77,7 +79,7 @@ class JsonLinesSink:
         elif isinstance(event, BatchFinished):
             self.batches.append(event)
             self.write("batch_end", event.ended, batch=event.batch, size=event.size, wall=_round(event.wall),
-                       speedup=round(event.speedup, 3), status=event.status)
+                       span=_round(event.span), speedup=round(event.speedup, 3), status=event.status)
         elif isinstance(event, TextDelta):
             self.write("text_delta", event.t, text=event.text)
         elif isinstance(event, ThinkingDelta):

@@ -96,6 +96,10 @@ class ToolCallFinished:
 
 @dataclass(slots=True)
 class BatchFinished:
+    """A batch is over. ``wall`` is the time at least one of its calls was running (the union of the call
+    intervals), so a batch whose calls started early, spread over a streaming response, is not charged for
+    the model's typing time; ``span`` is first start to last end."""
+
     batch: int
     size: int
     parallel: bool
@@ -103,10 +107,15 @@ class BatchFinished:
     ended: float
     busy: float  # sum of call durations
     status: Literal["done", "failed", "cancelled"] = "done"
+    active: float | None = None  # union of call intervals; None means the same as the span
+
+    @property
+    def span(self) -> float:
+        return self.ended - self.started
 
     @property
     def wall(self) -> float:
-        return self.ended - self.started
+        return self.active if self.active is not None else self.span
 
     @property
     def speedup(self) -> float:

@@ -202,8 +202,10 @@ class ResponseExecutor:
         ended = max(f.ended for f in finished)
         statuses = {f.status for f in finished}
         status = "cancelled" if "cancelled" in statuses else ("failed" if not all(f.ok for f in finished) else "done")
+        batch.parallel = len(slots) > 1 and self._max_parallel > 1
         event = BatchFinished(
-            batch.number, len(slots), batch.parallel, started, ended, sum(f.duration for f in finished), status
+            batch.number, len(slots), batch.parallel, started, ended, sum(f.duration for f in finished), status,
+            active=union_length([(f.started, f.ended) for f in finished]),
         )
         self._batches.append(event)
         if len(slots) > 1:
@@ -314,6 +316,22 @@ class ResponseExecutor:
             log.exception("tool %s crashed", call.name)
             return False, f"Error: {call.name} failed unexpectedly: {type(exc).__name__}: {exc}", None, "failed"
         return True, output.content, output.display, "done"
+
+
+def union_length(intervals: list[tuple[float, float]]) -> float:
+    """Total time covered by at least one interval."""
+    total = 0.0
+    current_start = current_end = None
+    for start, end in sorted(intervals):
+        if current_end is None or start > current_end:
+            if current_end is not None and current_start is not None:
+                total += current_end - current_start
+            current_start, current_end = start, end
+        else:
+            current_end = max(current_end, end)
+    if current_end is not None and current_start is not None:
+        total += current_end - current_start
+    return total
 
 
 def call_signature(call: ToolCallPart) -> str:

@@ -1,0 +1,268 @@
+"""End to end through the real OpenAI and Anthropic SDKs against the local fake server: a scripted model
+asks for several reads at once, then an update, then answers. Files, events and history are asserted."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from tests.fake_llm_server import FakeLLMServer, malformed_tool_json, text, tool_call, usage
+from tunacode_tui.agent.events import (
+    BatchFinished,
+    Notice,
+    PermissionDecision,
+    PermissionRequested,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnEnded,
+    UsageUpdated,
+)
+from tunacode_tui.agent.factory import build_agent
+from tunacode_tui.agent.loop import Agent
+from tunacode_tui.config.settings import Config
+from tunacode_tui.providers.registry import ProviderPool
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "a.py").write_text("def a():\n    return 1\n")
+    (root / "b.py").write_text("def b():\n    return 2\n")
+    (root / "c.py").write_text("VALUE = 'old'\n")
+    return root
+
+
+def make_agent(server: FakeLLMServer, root: Path, *, api: str = "openai", max_parallel: int = 4,
+               **settings: object) -> tuple[Agent, ProviderPool]:
+    config = Config()
+    if api == "openai":
+        config.env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.openai_base_url}
+        model = "openai:gpt-4.1"
+    else:
+        config.env = {"ANTHROPIC_API_KEY": "sk-ant-test", "ANTHROPIC_BASE_URL": server.anthropic_base_url}
+        model = "anthropic:claude-sonnet-5-5"
+    config.settings.max_parallel = max_parallel
+    config.settings.request_timeout = 10
+    for key, value in settings.items():
+        setattr(config.settings, key, value)
+    pool = ProviderPool()
+    return build_agent(config, model=model, root=root, pool=pool), pool
+
+
+@pytest.fixture(autouse=True)
+def _no_env_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "OPENAI_BASE_URL",
+                "ANTHROPIC_BASE_URL", "TUNACODE_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def allow_all(events: list):
+    def sink(event: object) -> None:
+        events.append(event)
+        if isinstance(event, PermissionRequested):
+            event.future.set_result(PermissionDecision(True))
+    return sink
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+async def test_reads_in_parallel_then_update_then_answer(llm_server: FakeLLMServer, project: Path, api: str) -> None:
+    llm_server.add(
+        text("Let me look."),
+        tool_call("read_file", {"file_path": "a.py"}),
+        tool_call("read_file", {"file_path": "b.py"}),
+        tool_call("read_file", {"file_path": "c.py"}),
+        usage(input=900, output=40),
+        chunk_size=5,
+    )
+    llm_server.add(
+        tool_call("update_file", {"file_path": "c.py", "old_text": "'old'", "new_text": "'new'"}),
+        usage(input=1200, output=30),
+    )
+    llm_server.add(text("Done: c.py now says 'new'."), usage(input=1400, output=12))
+    agent, pool = make_agent(llm_server, project, api=api)
+    events: list = []
+    try:
+        ended = await agent.run_turn("update c.py", allow_all(events))
+    finally:
+        await pool.aclose()
+
+    assert ended.reason == "completed", ended.error
+    assert ended.text == "Done: c.py now says 'new'."
+    assert (project / "c.py").read_text() == "VALUE = 'new'\n"
+    assert ended.iterations == 3
+    batches = [e for e in events if isinstance(e, BatchFinished)]
+    assert [(b.size, b.parallel) for b in batches] == [(3, True), (1, False)]
+    assert all(b.status == "done" for b in batches)
+    # History: user, assistant(3 calls), tool(3 results in call order), assistant(update), tool, assistant.
+    roles = [m.role for m in agent.state.messages]
+    assert roles == ["user", "assistant", "tool", "assistant", "tool", "assistant"]
+    first_calls = [c.arguments["file_path"] for c in agent.state.messages[1].tool_calls]
+    assert first_calls == ["a.py", "b.py", "c.py"]
+    results = agent.state.messages[2].tool_results
+    assert [r.tool_call_id for r in results] == [c.id for c in agent.state.messages[1].tool_calls]
+    assert "return 1" in results[0].content and "return 2" in results[1].content
+    # What the provider saw on the second request: the three results, paired with the calls.
+    second = llm_server.requests[1].body
+    if api == "openai":
+        tool_msgs = [m for m in second["messages"] if m["role"] == "tool"]
+        assert len(tool_msgs) == 3
+    else:
+        blocks = [b for m in second["messages"] if m["role"] == "user" and isinstance(m["content"], list)
+                  for b in m["content"] if b.get("type") == "tool_result"]
+        assert len(blocks) == 3
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)).startswith("Let me look.")
+    usages = [e for e in events if isinstance(e, UsageUpdated)]
+    assert len(usages) == 3 and usages[-1].session_usage.output_tokens == 82
+    assert usages[-1].session_cost is not None and usages[-1].session_cost > 0
+
+
+async def test_reads_overlap_and_sequential_mode_does_not(llm_server: FakeLLMServer, project: Path) -> None:
+    for _ in range(2):
+        llm_server.add(*[tool_call("grep", {"pattern": "def"}) for _ in range(1)],
+                       tool_call("read_file", {"file_path": "a.py"}), tool_call("list_dir", {}),
+                       tool_call("glob", {"pattern": "**/*.py"}))
+        llm_server.add(text("ok"))
+    intervals = {}
+    for cap in (4, 1):
+        agent, pool = make_agent(llm_server, project, max_parallel=cap)
+        events: list = []
+        try:
+            await agent.run_turn("look", allow_all(events))
+        finally:
+            await pool.aclose()
+        starts = [e for e in events if isinstance(e, ToolCallStarted)]
+        ends = {e.call_id: e for e in events if isinstance(e, ToolCallFinished)}
+        intervals[cap] = sorted((s.t, ends[s.call_id].ended) for s in starts)
+    par, seq = intervals[4], intervals[1]
+    # Parallel: the second call started before the first ended (shown by the event order, not timing).
+    assert any(par[i + 1][0] < par[i][1] for i in range(len(par) - 1))
+    # Sequential: strictly one after the other.
+    assert all(seq[i + 1][0] >= seq[i][1] for i in range(len(seq) - 1))
+
+
+async def test_reads_start_while_the_model_is_still_streaming(llm_server: FakeLLMServer, project: Path) -> None:
+    llm_server.add(
+        tool_call("read_file", {"file_path": "a.py"}),
+        tool_call("read_file", {"file_path": "b.py"}),
+        text("still talking " * 5),
+        delay=0.02, chunk_size=4,
+    )
+    llm_server.add(text("done"))
+    agent, pool = make_agent(llm_server, project)
+    events: list = []
+    try:
+        await agent.run_turn("go", allow_all(events))
+    finally:
+        await pool.aclose()
+    first_tool = next(i for i, e in enumerate(events) if isinstance(e, ToolCallFinished))
+    later_text = [i for i, e in enumerate(events) if isinstance(e, TextDelta) and i > first_tool]
+    assert later_text, "the first read finished before the stream ended"
+
+
+async def test_malformed_tool_json_is_reported_and_the_loop_continues(llm_server: FakeLLMServer,
+                                                                      project: Path) -> None:
+    llm_server.add(malformed_tool_json("read_file"))
+    llm_server.add(text("Sorry, retrying is not needed."))
+    agent, pool = make_agent(llm_server, project)
+    events: list = []
+    try:
+        ended = await agent.run_turn("go", allow_all(events))
+    finally:
+        await pool.aclose()
+    assert ended.reason == "completed"
+    result = agent.state.messages[2].tool_results[0]
+    assert result.is_error and "could not be read" in result.content
+
+
+async def test_max_iterations_stops_cleanly(llm_server: FakeLLMServer, project: Path) -> None:
+    for i in range(3):
+        llm_server.add(tool_call("read_file", {"file_path": "a.py", "offset": i}))
+    agent, pool = make_agent(llm_server, project)
+    agent.state.max_iterations = 2
+    events: list = []
+    try:
+        ended = await agent.run_turn("loop", allow_all(events))
+    finally:
+        await pool.aclose()
+    assert ended.reason == "max_iterations" and ended.iterations == 2
+    assert any(isinstance(e, Notice) and "limit" in e.text for e in events)
+    assert agent.state.messages[-1].role == "tool"  # history still valid
+
+
+async def test_loop_guard_stops_identical_repeats(llm_server: FakeLLMServer, project: Path) -> None:
+    for _ in range(5):
+        llm_server.add(tool_call("read_file", {"file_path": "a.py"}))
+    agent, pool = make_agent(llm_server, project)
+    events: list = []
+    try:
+        ended = await agent.run_turn("loop", allow_all(events))
+    finally:
+        await pool.aclose()
+    assert ended.reason == "loop_guard"
+    assert any(isinstance(e, Notice) and "Loop guard" in e.text for e in events)
+    assert sum(isinstance(e, ToolCallFinished) for e in events) == 2
+
+
+async def test_refused_write_reaches_the_model(llm_server: FakeLLMServer, project: Path) -> None:
+    llm_server.add(tool_call("write_file", {"file_path": "new.txt", "content": "x"}))
+    llm_server.add(text("Understood."))
+    agent, pool = make_agent(llm_server, project)
+    events: list = []
+
+    def refuse(event: object) -> None:
+        events.append(event)
+        if isinstance(event, PermissionRequested):
+            event.future.set_result(PermissionDecision(False, reason="not in this folder"))
+
+    try:
+        await agent.run_turn("write", refuse)
+    finally:
+        await pool.aclose()
+    assert not (project / "new.txt").exists()
+    result = agent.state.messages[2].tool_results[0]
+    assert "refused" in result.content and "not in this folder" in result.content
+    sent = llm_server.requests[1].body["messages"]
+    assert any(m["role"] == "tool" and "refused" in m["content"] for m in sent)
+
+
+async def test_cancel_mid_stream_keeps_history_valid(llm_server: FakeLLMServer, project: Path) -> None:
+    llm_server.add(tool_call("read_file", {"file_path": "a.py"}), text("x" * 400), delay=0.02, chunk_size=2)
+    agent, pool = make_agent(llm_server, project)
+    events: list = []
+    got_text = asyncio.Event()
+
+    def sink(event: object) -> None:
+        events.append(event)
+        if isinstance(event, TextDelta):
+            got_text.set()
+
+    task = asyncio.ensure_future(agent.run_turn("go", sink))
+    await asyncio.wait_for(got_text.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await pool.aclose()
+    ended = [e for e in events if isinstance(e, TurnEnded)]
+    assert ended and ended[0].reason == "cancelled"
+    for i, message in enumerate(agent.state.messages):
+        if message.tool_calls:
+            nxt = agent.state.messages[i + 1]
+            assert {r.tool_call_id for r in nxt.tool_results} == {c.id for c in message.tool_calls}
+
+
+async def test_provider_error_is_a_clear_notice(llm_server: FakeLLMServer, project: Path) -> None:
+    from tests.fake_llm_server import status
+
+    llm_server.add(status(401, message="Incorrect API key provided"))
+    agent, pool = make_agent(llm_server, project)
+    events: list = []
+    try:
+        ended = await agent.run_turn("hi", allow_all(events))
+    finally:
+        await pool.aclose()
+    assert ended.reason == "error" and "OPENAI_API_KEY" in (ended.error or "")
+    assert "sk-test" not in (ended.error or "")
