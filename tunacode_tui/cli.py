@@ -74,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tunacode_tui.headless import run_headless
 
         return asyncio.run(
-            run_headless(config, args.prompt, model=args.model, fmt=args.output_format, yolo=args.yolo, root=root)
+            run_headless(config, args.prompt, model=args.model, fmt=args.output_format, yolo=args.yolo, root=root,
+                         resume=args.resume or None, continue_latest=args.continue_)
         )
     from tunacode_tui.ui.app import run_app
 

@@ -120,8 +120,10 @@ async def run_headless(
     yolo: bool = False,
     root: Path | None = None,
     out: IO[str] | None = None,
+    resume: str | None = None,
+    continue_latest: bool = False,
 ) -> int:
-    from tunacode_tui.agent.factory import build_agent
+    from tunacode_tui.agent.factory import SessionChoiceError, open_session_agent
     from tunacode_tui.providers.errors import ConfigurationError
     from tunacode_tui.providers.registry import ProviderPool
 
@@ -129,13 +131,17 @@ async def run_headless(
     t0 = time.monotonic()
     pool = ProviderPool()
     try:
-        agent = build_agent(config, model=model, root=root, pool=pool)
-    except ConfigurationError as exc:
+        bundle = open_session_agent(config, model=model, root=root, pool=pool, resume=resume,
+                                    continue_latest=continue_latest)
+    except (ConfigurationError, SessionChoiceError) as exc:
         print(f"tunacode: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    for warning in bundle.warnings:
+        print(f"tunacode: {warning}", file=sys.stderr)
+    agent = bundle.agent
     agent.state.yolo = yolo
     sink = JsonLinesSink(out, fmt, yolo=yolo, t0=t0)
-    task = asyncio.ensure_future(agent.run_turn(prompt, sink))
+    task = asyncio.ensure_future(agent.run_turn(prompt, bundle.wrap_sink(sink)))
     loop = asyncio.get_running_loop()
     try:
         loop.add_signal_handler(signal.SIGINT, task.cancel)
@@ -152,6 +158,8 @@ async def run_headless(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
         await pool.aclose()
+        if bundle.journal is not None:
+            bundle.journal.close()
 
     summary = {
         "text": ended.text,
@@ -165,6 +173,7 @@ async def run_headless(
             for b in ended.batches
         ],
         "refused": sink.refusals,
+        "session": bundle.journal.id if bundle.journal else None,
     }
     if ended.error:
         summary["error"] = ended.error

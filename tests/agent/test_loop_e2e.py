@@ -266,3 +266,27 @@ async def test_provider_error_is_a_clear_notice(llm_server: FakeLLMServer, proje
         await pool.aclose()
     assert ended.reason == "error" and "OPENAI_API_KEY" in (ended.error or "")
     assert "sk-test" not in (ended.error or "")
+
+
+async def test_undo_restores_the_last_turn_and_spares_later_edits(llm_server: FakeLLMServer,
+                                                                  project: Path) -> None:
+    llm_server.add(
+        tool_call("update_file", {"file_path": "c.py", "old_text": "'old'", "new_text": "'new'"}),
+        tool_call("write_file", {"file_path": "made/new.txt", "content": "fresh\n"}),
+        tool_call("update_file", {"file_path": "a.py", "old_text": "return 1", "new_text": "return 10"}),
+    )
+    llm_server.add(text("changed"))
+    agent, pool = make_agent(llm_server, project)
+    agent.state.yolo = True
+    try:
+        await agent.run_turn("change things", lambda e: None)
+    finally:
+        await pool.aclose()
+    assert (project / "c.py").read_text() == "VALUE = 'new'\n"
+    (project / "a.py").write_text("user edited meanwhile\n")  # changed by someone else since
+    report = agent.undo()
+    assert (project / "c.py").read_text() == "VALUE = 'old'\n"
+    assert not (project / "made/new.txt").exists()
+    assert (project / "a.py").read_text() == "user edited meanwhile\n"
+    assert report.restored == ["c.py"] and report.removed == ["made/new.txt"] and report.skipped == ["a.py"]
+    assert agent.undo().summary() == "Nothing to undo."

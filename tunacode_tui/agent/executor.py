@@ -308,8 +308,12 @@ class ResponseExecutor:
             if not decision.allow:
                 why = f" The user said: {decision.reason}" if decision.reason else ""
                 return False, f"The user refused to run {call.name}.{why}", None, "refused"
+        checkpoints = self._ctx.services.get("checkpoints")
+        touched = checkpoints.before_change(call.name, call.arguments, self._ctx) if checkpoints else None
         try:
             output = await tool.run(call.arguments, self._ctx)
+            if checkpoints is not None:
+                checkpoints.after_change(touched)
         except ToolError as exc:
             return False, f"Error: {exc}", None, "failed"
         except Exception as exc:  # a bug in a tool must not kill the loop or its siblings

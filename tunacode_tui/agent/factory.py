@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from tunacode_tui.agent.events import AgentEvent
 from tunacode_tui.agent.executor import Spawner
 from tunacode_tui.agent.loop import Agent
 from tunacode_tui.agent.state import SessionState
 from tunacode_tui.config.settings import Config
 from tunacode_tui.providers.base import ModelRef, Provider
 from tunacode_tui.providers.registry import ProviderPool, parse_model_name
+
+if TYPE_CHECKING:
+    from tunacode_tui.session.journal import SessionJournal
+    from tunacode_tui.session.store import LoadedSession
 
 
 def build_agent(
@@ -45,3 +53,62 @@ def build_agent(
         state=state,
         spawner=spawner,
     )
+
+
+@dataclass(slots=True)
+class SessionBundle:
+    """An agent wired to its session journal, ready for the CLI, headless mode or the TUI."""
+
+    agent: Agent
+    journal: SessionJournal | None
+    wrap_sink: Callable[[Callable[[AgentEvent], None]], Callable[[AgentEvent], None]]
+    resumed: LoadedSession | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class SessionChoiceError(Exception):
+    """``--resume ID`` or ``--continue`` found nothing to reopen; the message says what exists."""
+
+
+def open_session_agent(
+    config: Config,
+    *,
+    model: str | None = None,
+    root: Path | None = None,
+    spawner: Spawner | None = None,
+    pool: ProviderPool | None = None,
+    resume: str | None = None,
+    continue_latest: bool = False,
+    journal_enabled: bool = True,
+) -> SessionBundle:
+    """Build an agent on a new or resumed session. A journal that cannot be created is a warning, not a
+    failure: the conversation works, it is just not saved."""
+    from tunacode_tui.session.journal import SessionFileError, SessionJournal, attach
+    from tunacode_tui.session.store import latest_session, resume_session
+
+    root = (root or Path.cwd()).resolve()
+    warnings: list[str] = []
+    loaded = None
+    journal = None
+    if continue_latest and not resume:
+        info = latest_session(root)
+        if info is None:
+            raise SessionChoiceError(f"No saved session for {root} yet: start one with `tunacode`.")
+        resume = info.id
+    if resume:
+        try:
+            loaded, journal = resume_session(resume, secrets=config.secrets())
+        except SessionFileError as exc:
+            raise SessionChoiceError(str(exc)) from exc
+        warnings.extend(loaded.warnings)
+        model = model or loaded.model or None
+    agent = build_agent(config, model=model, root=root, spawner=spawner, pool=pool,
+                        state=loaded.state if loaded else None)
+    if journal is None and journal_enabled:
+        try:
+            journal = SessionJournal(root=root, model=agent.model.full_name, secrets=config.secrets())
+        except SessionFileError as exc:
+            warnings.append(str(exc))
+    if journal is None:
+        return SessionBundle(agent, None, lambda emit: emit, loaded, warnings)
+    return SessionBundle(agent, journal, attach(agent, journal), loaded, warnings)

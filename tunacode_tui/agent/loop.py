@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
+from tunacode_tui.agent.checkpoints import Checkpoints, UndoReport
 from tunacode_tui.agent.events import (
     AgentEvent,
     AssistantMessageAdded,
@@ -27,7 +28,7 @@ from tunacode_tui.agent.events import (
     TurnStarted,
     UsageUpdated,
 )
-from tunacode_tui.agent.executor import AsyncioSpawner, ResponseExecutor, Spawner, call_signature
+from tunacode_tui.agent.executor import CANCELLED_RESULT, AsyncioSpawner, ResponseExecutor, Spawner, call_signature
 from tunacode_tui.agent.prompt import build_system_prompt
 from tunacode_tui.agent.state import SessionState
 from tunacode_tui.config.settings import Config
@@ -78,10 +79,15 @@ class Agent:
             todos=self.state.todos,
             allowed_dirs=[Path(d).expanduser() for d in config.settings.allowed_dirs],
         )
+        self.checkpoints = Checkpoints()
+        self.ctx.services["checkpoints"] = self.checkpoints
         self._provider_factory = provider_factory
         self.model = model
         self.system_prompt = build_system_prompt(root)
+        # Hooks for the session journal; the agent does not know who listens.
         self.on_message: Callable[[Message], None] | None = None
+        self.on_history_replaced: Callable[[list[Message]], None] | None = None
+        self.on_model_changed: Callable[[ModelRef], None] | None = None
         self._turn_usage = Usage()
         self._turn_cost: float | None = 0.0
         self._emit: Callable[[AgentEvent], None] = lambda event: None
@@ -93,6 +99,8 @@ class Agent:
 
     def set_model(self, model: ModelRef) -> None:
         self.model = model
+        if self.on_model_changed is not None:
+            self.on_model_changed(model)
 
     @property
     def provider(self) -> Provider:
@@ -112,6 +120,8 @@ class Agent:
     def replace_history(self, messages: list[Message]) -> None:
         self.state.messages[:] = messages
         self.meter.invalidate()
+        if self.on_history_replaced is not None:
+            self.on_history_replaced(list(messages))
 
     # -- permission -------------------------------------------------------------------------------
     async def _permission(self, call: ToolCallPart, tool: Tool) -> PermissionDecision:
@@ -139,6 +149,7 @@ class Agent:
     async def run_turn(self, prompt: str, emit: Callable[[AgentEvent], None]) -> TurnEnded:
         self._emit = emit
         emit(TurnStarted(prompt, self.clock()))
+        self.checkpoints.begin_turn()
         self._append(Message.user(prompt))
         self._turn_usage = Usage()
         self._turn_cost = 0.0
@@ -311,8 +322,6 @@ class Agent:
         if not calls:
             return
         by_id = {r.tool_call_id: r for r in results}
-        from tunacode_tui.agent.executor import CANCELLED_RESULT
-
         parts = [by_id.get(c.id) or ToolResultPart(c.id, c.name, CANCELLED_RESULT, is_error=True) for c in calls]
         self._append(Message("tool", list(parts)))
 
@@ -338,6 +347,17 @@ class Agent:
                 self.clock(),
             )
         )
+
+    def clear(self, *, reset_totals: bool = False) -> None:
+        """``/clear``: forget the conversation (the journal keeps it); ``/clear all`` also zeroes totals."""
+        self.state.todos.clear()
+        if reset_totals:
+            self.state.reset_totals()
+        self.replace_history([])
+
+    def undo(self) -> UndoReport:
+        """``/undo``: restore the files the last turn changed (see ``agent/checkpoints.py``)."""
+        return self.checkpoints.undo(self.ctx)
 
     # -- compaction -------------------------------------------------------------------------------
     async def _maybe_auto_compact(self, emit: Callable[[AgentEvent], None]) -> None:

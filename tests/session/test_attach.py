@@ -1,0 +1,104 @@
+"""A real agent turn, journaled through ``attach``, replays to the agent's own state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from tunacode_tui.agent.compaction import SUMMARY_PREFIX
+from tunacode_tui.agent.events import AgentEvent, ToolCallFinished
+from tunacode_tui.agent.loop import Agent
+from tunacode_tui.config.settings import Config
+from tunacode_tui.providers.base import ChatRequest, ModelRef
+from tunacode_tui.providers.messages import Message, TextPart, ToolCallPart, Usage
+from tunacode_tui.providers.stream import StreamEnded, StreamEvent
+from tunacode_tui.session.journal import SessionJournal, attach
+from tunacode_tui.session.store import load_session
+from tunacode_tui.tools.base import Tool, ToolContext, ToolOutput
+
+
+class ScriptedProvider:
+    """Answers each request with the next scripted assistant message."""
+
+    name = "fake"
+
+    def __init__(self, replies: list[Message]) -> None:
+        self.replies = replies
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        message = self.replies.pop(0)
+        yield StreamEnded("tool_use" if message.tool_calls else "end_turn", message, Usage(100, 10))
+
+    async def aclose(self) -> None:
+        pass
+
+
+class NoteTool(Tool):
+    """Echoes and adds a todo in place, the way the todo tool edits the shared list."""
+
+    name = "note"
+    description = "test"
+    parameters: ClassVar[dict[str, Any]] = {"type": "object", "properties": {"text": {"type": "string"}}}
+    read_only = True
+
+    async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
+        ctx.todos.append({"content": args["text"], "status": "pending"})
+        return ToolOutput(f"noted {args['text']}")
+
+
+async def test_attached_agent_turn_replays_to_the_same_state(project: Path) -> None:
+    provider = ScriptedProvider(
+        [
+            Message(
+                "assistant", [ToolCallPart("c1", "note", {"text": "a"}), ToolCallPart("c2", "note", {"text": "b"})]
+            ),
+            Message("assistant", [TextPart("done")]),
+        ]
+    )
+    agent = Agent(
+        config=Config(), model=ModelRef("fake", "model"), provider_factory=lambda ref: provider,
+        tools=[NoteTool()], root=project,
+    )
+    journal = SessionJournal(root=project, model=agent.model.full_name)
+    wrap_sink = attach(agent, journal)
+    events: list[AgentEvent] = []
+
+    await agent.run_turn("take notes", wrap_sink(events.append))
+    agent.set_model(ModelRef("fake", "other"))
+    journal.close()
+
+    assert any(isinstance(e, ToolCallFinished) for e in events)  # events still reach the real sink
+    loaded = load_session(journal.id)
+    state = loaded.state
+    assert loaded.warnings == []
+    assert state.messages == agent.state.messages and len(state.messages) == 4
+    assert state.todos == agent.state.todos == [
+        {"content": "a", "status": "pending"}, {"content": "b", "status": "pending"}
+    ]
+    assert state.usage == agent.state.usage == Usage(200, 20)
+    assert state.requests == agent.state.requests == 2
+    assert [c.call_id for c in state.calls] == [c.call_id for c in agent.state.calls]
+    assert [b.size for b in state.batches] == [b.size for b in agent.state.batches] == [2]
+    assert state.next_batch == agent.state.next_batch
+    assert loaded.model == "fake:other"
+
+
+async def test_compaction_through_the_agent_is_journaled(project: Path) -> None:
+    agent = Agent(
+        config=Config(), model=ModelRef("fake", "model"), provider_factory=lambda ref: ScriptedProvider([]),
+        tools=[], root=project,
+    )
+    journal = SessionJournal(root=project, model="fake:model")
+    attach(agent, journal)
+    for text in ("one", "two", "three"):
+        agent.state.messages.append(Message.user(text))
+        journal.message(agent.state.messages[-1])
+    compacted = [Message.user(SUMMARY_PREFIX + "the gist"), Message.assistant("Understood."), Message.user("three")]
+    agent.replace_history(compacted)
+    journal.close()
+
+    assert agent.state.messages == compacted
+    assert load_session(journal.id).state.messages == compacted
+    lines = journal.path.read_text(encoding="utf-8")
+    assert '"summary":"the gist","kept_count":1' in lines
