@@ -115,6 +115,7 @@ class ResponseExecutor:
         next_batch_number: Callable[[], int],
         clock: Callable[[], float] = time.monotonic,
         semaphore: asyncio.Semaphore | None = None,
+        early_start: bool = True,
     ) -> None:
         self._tools = tools
         self._ctx = ctx
@@ -127,7 +128,8 @@ class ResponseExecutor:
         self._semaphore = semaphore or asyncio.Semaphore(self._max_parallel)
         self._slots: list[_Slot] = []
         self._early: _Batch | None = None
-        self._barrier_seen = False
+        # Without early start every call waits for the end of the stream (kept for benchmarks).
+        self._barrier_seen = not early_start
         self._batches: list[BatchFinished] = []
         self._cancelled = False
 

@@ -204,6 +204,7 @@ class Agent:
                     permission=self._permission,
                     next_batch_number=self.state.take_batch_number,
                     clock=self.clock,
+                    early_start=self.config.settings.early_tool_start,
                 )
                 streamed = []
                 ended: StreamEnded | None = None

@@ -41,6 +41,8 @@ class Settings:
     allowed_tools: list[str] = field(default_factory=list)
     allowed_dirs: list[str] = field(default_factory=list)
     pass_keys_to_bash: bool = False
+    # Start read-only tools while the model is still streaming (off only to measure what it buys).
+    early_tool_start: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
