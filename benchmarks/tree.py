@@ -6,8 +6,11 @@ import random
 import tempfile
 from pathlib import Path
 
-WORDS = ("alpha beta gamma delta parse render token stream batch worker cache config session "
-         "provider message request result error handler value index buffer").split()
+WORDS = [
+    "alpha", "beta", "gamma", "delta", "parse", "render", "token", "stream", "batch", "worker",
+    "cache", "config", "session", "provider", "message", "request", "result", "error", "handler",
+    "value", "index", "buffer",
+]
 
 
 def make_tree(files: int = 20_000, root: Path | None = None) -> Path:
