@@ -290,3 +290,60 @@ async def test_undo_restores_the_last_turn_and_spares_later_edits(llm_server: Fa
     assert (project / "a.py").read_text() == "user edited meanwhile\n"
     assert report.restored == ["c.py"] and report.removed == ["made/new.txt"] and report.skipped == ["a.py"]
     assert agent.undo().summary() == "Nothing to undo."
+
+
+async def test_rate_limit_then_success_is_retried_visibly(llm_server: FakeLLMServer, project: Path) -> None:
+    from tests.fake_llm_server import status
+
+    llm_server.add(status(429, headers={"retry-after": "0.2"}, message="Rate limit reached"))
+    llm_server.add(status(500, message="upstream exploded"))
+    llm_server.add(text("made it"))
+    agent, pool = make_agent(llm_server, project)
+    events: list = []
+    try:
+        ended = await agent.run_turn("hi", allow_all(events))
+    finally:
+        await pool.aclose()
+    assert ended.reason == "completed" and ended.text == "made it"
+    retries = [e.text for e in events if isinstance(e, Notice) and "Retrying" in e.text]
+    assert len(retries) == 2 and "0.2s" in retries[0]
+
+
+async def test_dropped_stream_mid_tool_call_keeps_history_valid(llm_server: FakeLLMServer, project: Path) -> None:
+    from tests.fake_llm_server import drop_after
+
+    llm_server.add(text("Reading"), tool_call("read_file", {"file_path": "a.py"}),
+                   tool_call("read_file", {"file_path": "b.py"}), drop_after(6), chunk_size=3)
+    agent, pool = make_agent(llm_server, project)
+    events: list = []
+    try:
+        ended = await agent.run_turn("hi", allow_all(events))
+    finally:
+        await pool.aclose()
+    assert ended.reason == "error"
+    assert [m.role for m in agent.state.messages] == ["user"]  # nothing half-formed was appended
+    assert any(isinstance(e, Notice) and e.level == "error" for e in events)
+
+
+async def test_hung_response_times_out_with_a_clear_error(llm_server: FakeLLMServer, project: Path) -> None:
+    from tests.fake_llm_server import hang
+
+    llm_server.add(hang())
+    agent, pool = make_agent(llm_server, project, request_timeout=0.5, max_retries=0)
+    try:
+        ended = await asyncio.wait_for(agent.run_turn("hi", lambda e: None), 20)
+    finally:
+        await pool.aclose()
+    assert ended.reason == "error" and "0.5" in (ended.error or "")
+
+
+async def test_empty_response_is_a_notice_not_a_crash(llm_server: FakeLLMServer, project: Path) -> None:
+    llm_server.add(usage(input=10, output=0))
+    agent, pool = make_agent(llm_server, project)
+    events: list = []
+    try:
+        ended = await agent.run_turn("hi", allow_all(events))
+    finally:
+        await pool.aclose()
+    assert ended.reason == "completed"
+    assert any(isinstance(e, Notice) and "empty response" in e.text for e in events)

@@ -216,6 +216,7 @@ class Agent:
                             Notice("warning", f"{err} Retrying in {delay:.1f}s (attempt {attempt + 1}).", self.clock())
                         ),
                         max_total_seconds=max(60.0, self.config.settings.request_timeout),
+                        max_attempts=self.config.settings.max_retries + 1,
                     ):
                         if isinstance(event, TextChunk):
                             streamed.append(event.text)

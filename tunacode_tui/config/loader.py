@@ -21,6 +21,9 @@ class ConfigError(Exception):
 
 
 
+_MAY_BE_ZERO = {"max_retries"}
+
+
 def _coerce_setting(name: str, value: Any, expected: Any, path: Path) -> Any:
     kind = type(expected) if expected is not None else None
     if name in {"context_window", "max_response_tokens"}:
@@ -31,7 +34,8 @@ def _coerce_setting(name: str, value: Any, expected: Any, path: Path) -> Any:
         if isinstance(value, bool):
             return value
     elif kind is int:
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        minimum = 0 if name in _MAY_BE_ZERO else 1
+        if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
             return value
     elif kind is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -41,9 +45,10 @@ def _coerce_setting(name: str, value: Any, expected: Any, path: Path) -> Any:
             return value
     else:
         return value
+    bound = (" ≥ 0" if name in _MAY_BE_ZERO else " ≥ 1") if kind is int else ""
     raise ConfigError(
-        f"{path}: settings.{name} must be {kind.__name__ if kind else 'a value'}"
-        f"{' ≥ 1' if kind is int else ''}, got {json.dumps(value)}. Fix or remove it."
+        f"{path}: settings.{name} must be {kind.__name__ if kind else 'a value'}{bound}, "
+        f"got {json.dumps(value)}. Fix or remove it."
     )
 
 

@@ -37,6 +37,7 @@ class Settings:
     max_parallel: int = field(default_factory=default_max_parallel)
     auto_compact_threshold: float = 0.85
     request_timeout: float = 120.0
+    max_retries: int = 3
     loop_guard_repeats: int = 3
     allowed_tools: list[str] = field(default_factory=list)
     allowed_dirs: list[str] = field(default_factory=list)
