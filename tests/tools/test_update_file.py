@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import codecs
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.tools.helpers import call
+from tunacode_tui.tools.base import ToolContext, ToolError
+from tunacode_tui.tools.read_file import ReadFileTool
+from tunacode_tui.tools.update_file import UpdateFileTool
+
+tool = UpdateFileTool()
+
+SOURCE = """def add(a, b):
+    return a + b
+
+
+def sub(a, b):
+    return a - b
+
+
+def mul(a, b):
+    return a * b
+"""
+
+
+async def test_replaces_and_returns_diff(ctx: ToolContext, root: Path) -> None:
+    (root / "m.py").write_text(SOURCE)
+    out = await call(tool, ctx, file_path="m.py", old_text="    return a - b", new_text="    return b - a")
+    assert (root / "m.py").read_text() == SOURCE.replace("a - b", "b - a")
+    assert out.content.startswith("Updated m.py: replaced 1 occurrence (line 6).")
+    assert "-    return a - b\n+    return b - a" in out.content
+    assert out.display is not None and out.display.startswith("--- a/m.py\n+++ b/m.py\n@@")
+    assert tool.read_only is False
+
+
+async def test_no_match_shows_closest_region(ctx: ToolContext, root: Path) -> None:
+    (root / "m.py").write_text(SOURCE)
+    with pytest.raises(ToolError) as info:
+        await call(tool, ctx, file_path="m.py", old_text="def sub(a, b):\n    return a - c\n", new_text="x")
+    message = str(info.value)
+    assert "old_text was not found in m.py" in message
+    assert "most similar region is lines 5-6" in message
+    assert "     5\tdef sub(a, b):\n     6\t    return a - b" in message
+    assert (root / "m.py").read_text() == SOURCE
+
+
+async def test_no_match_hints(ctx: ToolContext, root: Path) -> None:
+    (root / "m.py").write_text(SOURCE)
+    with pytest.raises(ToolError, match="whitespace or indentation"):
+        await call(tool, ctx, file_path="m.py", old_text="def mul(a, b):\n  return a * b", new_text="x")
+    with pytest.raises(ToolError, match="line-number prefixes"):
+        await call(tool, ctx, file_path="m.py", old_text="     9\tdef mul(a, b):", new_text="x")
+
+
+async def test_no_match_in_a_big_file_stays_fast(ctx: ToolContext, root: Path) -> None:
+    lines = [f"value_{i} = compute({i}, scale={i % 7})" for i in range(20_000)]
+    (root / "big.py").write_text("\n".join(lines) + "\n")
+    old = "\n".join(lines[12_000:12_010]).replace("scale=", "scale =")
+    with pytest.raises(ToolError, match="most similar region is lines 12001-12010"):
+        await call(tool, ctx, file_path="big.py", old_text=old, new_text="x")
+
+
+async def test_multiple_matches(ctx: ToolContext, root: Path) -> None:
+    (root / "m.py").write_text(SOURCE)
+    with pytest.raises(ToolError, match=r"matches 3 times in m.py \(starting at lines 2, 6, 10\)"):
+        await call(tool, ctx, file_path="m.py", old_text="    return", new_text="    yield")
+    out = await call(tool, ctx, file_path="m.py", old_text="    return", new_text="    yield", replace_all=True)
+    assert (root / "m.py").read_text().count("    yield") == 3
+    assert out.metadata["replacements"] == 3
+
+
+async def test_crlf_preserved_with_lf_old_text(ctx: ToolContext, root: Path) -> None:
+    (root / "w.txt").write_bytes(b"first\r\nsecond\r\nthird\r\n")
+    await call(tool, ctx, file_path="w.txt", old_text="first\nsecond\n", new_text="uno\ndos\ntres\n")
+    assert (root / "w.txt").read_bytes() == b"uno\r\ndos\r\ntres\r\nthird\r\n"
+
+
+@pytest.mark.parametrize("ending", ["\n", ""])
+async def test_trailing_newline_state_preserved(ctx: ToolContext, root: Path, ending: str) -> None:
+    (root / "t.txt").write_text("a\nlast" + ending)
+    await call(tool, ctx, file_path="t.txt", old_text="last", new_text="final")
+    assert (root / "t.txt").read_text() == "a\nfinal" + ending
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"), [("latin-1", b""), ("utf-16-le", codecs.BOM_UTF16_LE), ("utf-8", codecs.BOM_UTF8)]
+)
+async def test_encoding_preserved(ctx: ToolContext, root: Path, encoding: str, bom: bytes) -> None:
+    text = "# Café crème, déjà vu, façade naïve. Ça va.\nx = 'garçon'\n"
+    (root / "e.py").write_bytes(bom + text.encode(encoding))
+    await call(tool, ctx, file_path="e.py", old_text="'garçon'", new_text="'élève'")
+    assert (root / "e.py").read_bytes() == bom + text.replace("'garçon'", "'élève'").encode(encoding)
+
+
+async def test_unencodable_new_text(ctx: ToolContext, root: Path) -> None:
+    (root / "e.txt").write_bytes("café crème déjà\n".encode("latin-1"))
+    with pytest.raises(ToolError, match="cannot be written"):
+        await call(tool, ctx, file_path="e.txt", old_text="crème", new_text="☃")
+
+
+async def test_stale_write_guard(ctx: ToolContext, root: Path) -> None:
+    path = root / "s.txt"
+    path.write_text("alpha\nbeta\n")
+    await call(ReadFileTool(), ctx, file_path="s.txt")
+    path.write_text("alpha\nbeta\ngamma\n")  # someone else edits it
+    with pytest.raises(ToolError, match="changed on disk since you last read it"):
+        await call(tool, ctx, file_path="s.txt", old_text="beta", new_text="BETA")
+    assert path.read_text() == "alpha\nbeta\ngamma\n"
+    await call(ReadFileTool(), ctx, file_path="s.txt")
+    await call(tool, ctx, file_path="s.txt", old_text="beta", new_text="BETA")
+    # Our own write updates the stored hash, so a second edit needs no re-read.
+    await call(tool, ctx, file_path="s.txt", old_text="gamma", new_text="GAMMA")
+    assert path.read_text() == "alpha\nBETA\nGAMMA\n"
+
+
+async def test_read_after_edit_sees_new_content(ctx: ToolContext, root: Path) -> None:
+    (root / "c.txt").write_text("old value\n")
+    await call(ReadFileTool(), ctx, file_path="c.txt")
+    await call(tool, ctx, file_path="c.txt", old_text="old", new_text="new")
+    out = await call(ReadFileTool(), ctx, file_path="c.txt")
+    assert out.content == "     1\tnew value"
+
+
+async def test_mode_preserved(ctx: ToolContext, root: Path) -> None:
+    script = root / "run.sh"
+    script.write_text("#!/bin/sh\necho hi\n")
+    script.chmod(0o751)
+    await call(tool, ctx, file_path="run.sh", old_text="hi", new_text="hello")
+    assert stat.S_IMODE(script.stat().st_mode) == 0o751
+
+
+async def test_refusals(ctx: ToolContext, root: Path) -> None:
+    (root / ".git").mkdir()
+    (root / ".git" / "config").write_text("[core]\n")
+    (root / "f.txt").write_text("abc\n")
+    (root / "bin").write_bytes(b"\x00\x01abc")
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"file_path": ".git/config", "old_text": "core", "new_text": "x"}, r"\.git"),
+        ({"file_path": "nope.txt", "old_text": "a", "new_text": "b"}, "write_file"),
+        ({"file_path": "f.txt", "old_text": "abc", "new_text": "abc"}, "identical"),
+        ({"file_path": "f.txt", "old_text": "", "new_text": "b"}, "empty"),
+        ({"file_path": "f.txt", "old_text": "a", "new_text": 1}, "'new_text' must be a string"),
+        ({"file_path": "f.txt", "old_text": "a", "new_text": "b", "replace_all": "yes"}, "boolean"),
+        ({"file_path": "bin", "old_text": "abc", "new_text": "x"}, "binary"),
+    ]
+    for args, message in cases:
+        with pytest.raises(ToolError, match=message):
+            await tool.run(args, ctx)
+    assert (root / ".git" / "config").read_text() == "[core]\n"

@@ -1,0 +1,204 @@
+"""update_file: replace exact text in an existing file, keeping its encoding, line endings and mode.
+
+Exact matching (no fuzzy apply) keeps edits predictable; when the match fails the error shows the most
+similar region so the model can retry with the real text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from tunacode_tui.tools.args import check_known, get_bool, require_str
+from tunacode_tui.tools.base import Tool, ToolContext, ToolError, ToolOutput
+from tunacode_tui.tools.closest_match import find_closest, has_line_number_prefixes, whitespace_only_difference
+from tunacode_tui.tools.diffs import cap_diff, unified_diff
+from tunacode_tui.tools.file_window import binary_message, number_lines, split_lines
+from tunacode_tui.tools.fileio import BINARY_SNIFF_BYTES, atomic_write, decode_text, encode_text, is_binary
+from tunacode_tui.tools.paths import display_path, resolve_path
+from tunacode_tui.tools.read_cache import get_file_hashes, get_read_cache
+
+MAX_EDIT_BYTES = 64 * 1024 * 1024
+_EXCERPT_CONTEXT = 2
+_MAX_LISTED_LINES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class _Edit:
+    old_text: str
+    new_text: str
+    replacements: int
+    first_line: int
+    new_hash: str
+    diff: str
+
+
+class UpdateFileTool(Tool):
+    """Edits a file by exact text replacement; the stale-write guard refuses edits to a file that changed
+    since the model last read it."""
+
+    name: ClassVar[str] = "update_file"
+    description: ClassVar[str] = (
+        "Edit an existing file by replacing `old_text` with `new_text`. `old_text` must match the file "
+        "exactly (whitespace and indentation included, without read_file's line-number prefixes) and must "
+        "be unique unless replace_all=true: include a few surrounding lines to make it unique. Line endings "
+        "and encoding are preserved. Read the file first; if it changed on disk since, read it again."
+    )
+    parameters: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "properties": {
+            "file_path": {"type": "string", "description": "Path to the file, relative to the project root."},
+            "old_text": {"type": "string", "description": "Exact text to replace."},
+            "new_text": {"type": "string", "description": "Replacement text."},
+            "replace_all": {
+                "type": "boolean",
+                "description": "Replace every occurrence instead of requiring exactly one.",
+                "default": False,
+            },
+        },
+        "required": ["file_path", "old_text", "new_text"],
+        "additionalProperties": False,
+    }
+    read_only: ClassVar[bool] = False
+
+    async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
+        check_known(args, self.name, ("file_path", "old_text", "new_text", "replace_all"))
+        file_path = require_str(args, "file_path", allow_empty=False)
+        old_text = require_str(args, "old_text")
+        new_text = require_str(args, "new_text")
+        replace_all = get_bool(args, "replace_all", False)
+        if not old_text:
+            raise ToolError("old_text is empty. To create a file use write_file; to edit, quote existing text.")
+        if old_text == new_text:
+            raise ToolError("old_text and new_text are identical, so there is nothing to change.")
+        path = resolve_path(ctx, file_path, for_write=True)
+        shown = display_path(ctx, path)
+        hashes = get_file_hashes(ctx)
+        edit = await asyncio.to_thread(_apply, path, shown, old_text, new_text, replace_all, hashes.get(str(path)))
+        get_read_cache(ctx).invalidate(path)
+        hashes[str(path)] = edit.new_hash
+        diff = edit.diff
+        where = f"line {edit.first_line}" if edit.replacements == 1 else f"first at line {edit.first_line}"
+        plural = "occurrence" if edit.replacements == 1 else "occurrences"
+        summary = f"Updated {shown}: replaced {edit.replacements} {plural} ({where})."
+        return ToolOutput(
+            f"{summary}\n\n{cap_diff(diff)}",
+            display=diff,
+            metadata={"path": shown, "replacements": edit.replacements},
+        )
+
+
+def _apply(path: Path, shown: str, old: str, new: str, replace_all: bool, expected_hash: str | None) -> _Edit:
+    """Read, check, replace and write. Blocking: runs in a thread."""
+    data = _read(path, shown)
+    current_hash = hashlib.sha256(data).hexdigest()
+    if expected_hash is not None and expected_hash != current_hash:
+        raise ToolError(
+            f"{shown} changed on disk since you last read it, so this edit may be based on old content. "
+            "Read it again with read_file, then redo the edit."
+        )
+    if is_binary(data[:BINARY_SNIFF_BYTES]):
+        raise ToolError(binary_message(path))
+    text, encoding = decode_text(path, data)
+    old_m, new_m, count = _locate(text, old, new)
+    if count == 0:
+        raise ToolError(_no_match_message(text, old, shown))
+    if count > 1 and not replace_all:
+        lines = _match_lines(text, old_m)
+        listed = ", ".join(map(str, lines[:_MAX_LISTED_LINES])) + (", ..." if count > _MAX_LISTED_LINES else "")
+        raise ToolError(
+            f"old_text matches {count} times in {shown} (starting at lines {listed}). Include more "
+            "surrounding lines in old_text to make it unique, or pass replace_all=true to change all of them."
+        )
+    first_line = text.count("\n", 0, text.index(old_m)) + 1
+    updated = text.replace(old_m, new_m) if replace_all else text.replace(old_m, new_m, 1)
+    payload = encode_text(updated, encoding)
+    try:
+        atomic_write(path, payload)
+    except OSError as exc:
+        raise ToolError(f"Cannot write {shown}: {exc.strerror or exc}. The file was not changed.") from exc
+    diff = unified_diff(text, updated, shown)  # difflib can be slow on big files: keep it off the loop
+    return _Edit(text, updated, count if replace_all else 1, first_line, hashlib.sha256(payload).hexdigest(), diff)
+
+
+def _read(path: Path, shown: str) -> bytes:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ToolError(f"{shown} does not exist. Use write_file to create it.") from None
+    except OSError as exc:
+        raise ToolError(f"Cannot access {shown}: {exc.strerror or exc}.") from exc
+    if path.is_dir():
+        raise ToolError(f"{shown} is a folder, not a file.")
+    if not path.is_file():
+        raise ToolError(f"{shown} is not a regular file (a pipe, socket or device); it cannot be edited.")
+    if size > MAX_EDIT_BYTES:
+        raise ToolError(
+            f"{shown} is {size // (1024 * 1024)} MiB, too large to edit in memory safely. "
+            "Use bash (e.g. sed) for targeted changes."
+        )
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ToolError(f"Cannot read {shown}: {exc.strerror or exc}.") from exc
+
+
+def _locate(text: str, old: str, new: str) -> tuple[str, str, int]:
+    """Match old_text against the file's line endings: models send LF even when the file is CRLF."""
+    eol = _dominant_eol(text)
+    old_eol, new_eol = _with_eol(old, eol), _with_eol(new, eol)
+    count = text.count(old_eol)
+    if count:
+        return old_eol, new_eol, count
+    # A mixed-ending file may contain the text exactly as sent.
+    return old, new, text.count(old)
+
+
+def _dominant_eol(text: str) -> str:
+    crlf = text.count("\r\n")
+    return "\r\n" if crlf and crlf >= text.count("\n") - crlf else "\n"
+
+
+def _with_eol(text: str, eol: str) -> str:
+    normalized = text.replace("\r\n", "\n")
+    return normalized.replace("\n", eol) if eol != "\n" else normalized
+
+
+def _match_lines(text: str, needle: str) -> list[int]:
+    lines: list[int] = []
+    start = text.find(needle)
+    line, pos = 1, 0
+    while start >= 0:
+        line += text.count("\n", pos, start)
+        pos = start
+        lines.append(line)
+        start = text.find(needle, start + len(needle))
+    return lines
+
+
+def _no_match_message(text: str, old: str, shown: str) -> str:
+    parts = [f"old_text was not found in {shown}."]
+    if has_line_number_prefixes(old):
+        parts.append(
+            "old_text seems to include read_file's line-number prefixes (spaces, a number, a tab); "
+            "remove them and send only the file's text."
+        )
+    elif whitespace_only_difference(text, old):
+        parts.append("The text exists but with different whitespace or indentation; copy it exactly.")
+    file_lines = split_lines(text)
+    old_lines = split_lines(old.replace("\r\n", "\n")) or [old]
+    closest = find_closest(file_lines, old_lines)
+    if closest is None:
+        parts.append("Nothing in the file resembles it. Read the file again to see its current content.")
+    else:
+        first = max(0, closest.start - _EXCERPT_CONTEXT)
+        last = min(len(file_lines), closest.end + _EXCERPT_CONTEXT)
+        parts.append(
+            f"The most similar region is lines {closest.start + 1}-{closest.end} "
+            f"({closest.ratio:.0%} similar):\n{number_lines(file_lines[first:last], first + 1)}\n"
+            "Copy the exact text from the file (without the line-number prefixes) and try again."
+        )
+    return "\n".join(parts)
