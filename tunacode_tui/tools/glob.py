@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -12,7 +14,7 @@ from tunacode_tui.tools.args import check_known, get_str, require_str
 from tunacode_tui.tools.base import Tool, ToolContext, ToolError, ToolOutput
 from tunacode_tui.tools.gitignore import compile_glob
 from tunacode_tui.tools.paths import display_path, resolve_path
-from tunacode_tui.tools.walk import walk_files
+from tunacode_tui.tools.walk import JUNK_DIRS, walk_files
 
 MAX_RESULTS = 5000
 # Files examined before giving up, so `**/*` on a huge tree still answers.
@@ -94,6 +96,19 @@ class GlobTool(Tool):
         max_depth = None if any("**" in s for s in rest) else len(rest) - 1
         include_hidden = any(s.startswith(".") and s not in (".", "..") for s in segments)
         found: list[tuple[int, str, Path]] = []
+        listed = _rg_files(start, include_hidden, max_depth)
+        if listed is not None:
+            # Fast path: rg's paths are strings relative to ``start``; stay in strings until a match.
+            prefix = start.relative_to(base).as_posix() + "/" if start != base else ""
+            for line in listed[: self.max_scanned]:
+                rel = prefix + line
+                if matcher.match(rel):
+                    try:
+                        mtime = os.stat(start / line).st_mtime_ns
+                    except OSError:
+                        continue
+                    found.append((mtime, rel, base / rel))
+            return _Scan(_newest_first(found), len(listed) <= self.max_scanned)
         scanned = 0
         for path in walk_files(
             start, ignore_root, include_hidden=include_hidden, include_links=True, max_depth=max_depth
@@ -109,6 +124,30 @@ class GlobTool(Tool):
                     continue
                 found.append((mtime, rel, path))
         return _Scan(_newest_first(found), True)
+
+
+def _rg_files(start: Path, include_hidden: bool, max_depth: int | None) -> list[str] | None:
+    """List files with ``rg --files``: native, multi-threaded and .gitignore-exact, several times faster
+    than walking in Python on large trees. ``None`` (use the Python walk) when rg is unavailable."""
+    from tunacode_tui.tools.grep import find_rg
+
+    rg = find_rg()
+    if rg is None or os.environ.get("TUNACODE_GREP_BACKEND") == "python":
+        return None
+    cmd = [rg, "--files", "--no-require-git", "--no-messages", "--follow"]
+    if include_hidden:
+        cmd.append("--hidden")
+    if max_depth is not None:
+        cmd += ["--max-depth", str(max_depth + 1)]
+    for junk in sorted(JUNK_DIRS):
+        cmd += ["-g", f"!{junk}/"]
+    try:
+        proc = subprocess.run(cmd, cwd=start, capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode not in (0, 1):
+        return None
+    return [line.removeprefix("./") for line in os.fsdecode(proc.stdout).splitlines() if line]
 
 
 def _newest_first(found: list[tuple[int, str, Path]]) -> list[Path]:

@@ -6,6 +6,7 @@ resolved, instead of each tool guessing.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -51,12 +52,18 @@ def resolve_path(ctx: ToolContext, path: str, *, for_write: bool) -> Path:
 
 def display_path(ctx: ToolContext, path: Path) -> str:
     """How a path is shown to the model: relative to the root when inside it, absolute otherwise."""
-    root = _resolve(ctx.root)
+    root = _resolved_root(ctx.root)
     try:
         rel = path.relative_to(root)
     except ValueError:
         return str(path)
     return rel.as_posix() if rel.parts else "."
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved_root(root: Path) -> Path:
+    # Listing thousands of matches must not resolve the same root thousands of times.
+    return _resolve(root)
 
 
 def _resolve(path: Path) -> Path:
