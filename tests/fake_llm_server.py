@@ -455,6 +455,15 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def do_GET(self) -> None:
+        """``GET /v1/models``: the model list, with whatever context-length fields the test set."""
+        path = self.path.split("?", 1)[0]
+        if path.endswith("/models"):
+            self._send_json(200, {"object": "list", "data": [
+                {"object": "model", "owned_by": "fake", "created": 0, **m} for m in self.server.owner.models]})
+            return
+        self._send_json(404, {"error": {"message": f"fake_llm_server: no route {path}"}})
+
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -578,6 +587,8 @@ class FakeLLMServer:
     def __init__(self, *, expected_api_key: str | None = None) -> None:
         self.expected_api_key = expected_api_key
         self.default_reply: Reply | None = None
+        # What ``GET /v1/models`` lists, e.g. [{"id": "local", "max_model_len": 32768}] as vLLM reports it.
+        self.models: list[dict[str, Any]] = []
         self.requests: list[RecordedRequest] = []
         self._script: deque[Reply] = deque()
         self._served = 0

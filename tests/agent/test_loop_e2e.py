@@ -347,3 +347,20 @@ async def test_empty_response_is_a_notice_not_a_crash(llm_server: FakeLLMServer,
         await pool.aclose()
     assert ended.reason == "completed"
     assert any(isinstance(e, Notice) and "empty response" in e.text for e in events)
+
+
+async def test_window_reported_by_a_local_endpoint_is_used(llm_server: FakeLLMServer, project: Path) -> None:
+    llm_server.models = [{"id": "local-coder", "max_model_len": 32768}]
+    llm_server.add(text("hi"), usage(input=1000, output=10))
+    config = Config()
+    config.env = {"OPENAI_BASE_URL": llm_server.openai_base_url}
+    pool = ProviderPool()
+    agent = build_agent(config, model="openai-compatible:local-coder", root=project, pool=pool)
+    events: list = []
+    try:
+        await agent.run_turn("hi", events.append)
+    finally:
+        await pool.aclose()
+    gauge = next(e for e in events if isinstance(e, UsageUpdated))
+    assert gauge.context_window == 32768 and gauge.context_tokens == 1010
+    assert gauge.cost == 0.0  # a local endpoint is free, not "unknown"

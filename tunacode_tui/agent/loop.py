@@ -7,6 +7,7 @@ out) and reports facts to an event sink. It never imports Textual.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -90,12 +91,27 @@ class Agent:
         self.on_model_changed: Callable[[ModelRef], None] | None = None
         self._turn_usage = Usage()
         self._turn_cost: float | None = 0.0
+        self._reported_windows: dict[str, int | None] = {}
         self._emit: Callable[[AgentEvent], None] = lambda event: None
 
     # -- model ------------------------------------------------------------------------------------
     @property
     def model_info(self) -> catalog.ModelInfo:
-        return catalog.lookup(self.model.full_name, context_window_override=self.config.settings.context_window)
+        override = self.config.settings.context_window or self._reported_windows.get(self.model.full_name)
+        return catalog.lookup(self.model.full_name, context_window_override=override)
+
+    async def _discover_window(self) -> None:
+        """For models the catalog does not know, ask the endpoint once (vLLM, OpenRouter, llama.cpp and
+        others report it), so the gauge is right for local models too."""
+        name = self.model.full_name
+        if name in self._reported_windows or self.config.settings.context_window or self.model_info.known:
+            return
+        self._reported_windows[name] = None
+        ask = getattr(self.provider, "context_window", None)
+        if ask is None:
+            return
+        with contextlib.suppress(TimeoutError, ProviderError):
+            self._reported_windows[name] = await asyncio.wait_for(ask(self.model.model), 5)
 
     def set_model(self, model: ModelRef) -> None:
         self.model = model
@@ -184,6 +200,7 @@ class Agent:
                     )
                     return end("max_iterations")
                 iteration += 1
+                await self._discover_window()
                 await self._maybe_auto_compact(emit)
                 info = self.model_info
                 request = ChatRequest(

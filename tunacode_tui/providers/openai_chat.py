@@ -75,6 +75,28 @@ class OpenAIChatProvider:
     async def aclose(self) -> None:
         await self._client.close()
 
+    async def context_window(self, model: str) -> int | None:
+        """The window an endpoint reports for ``model``, if it reports one: vLLM (``max_model_len``),
+        OpenRouter (``context_length``), llama.cpp (``meta.n_ctx_train``), LM Studio and others. Best effort:
+        any failure means "not reported" and the catalog default applies."""
+        try:
+            page = await self._client.models.list()
+        except Exception:
+            return None
+        for entry in getattr(page, "data", []) or []:
+            if getattr(entry, "id", None) != model:
+                continue
+            data = entry.model_dump() if hasattr(entry, "model_dump") else dict(entry)
+            for key in ("max_model_len", "context_length", "context_window", "max_context_length"):
+                value = data.get(key)
+                if isinstance(value, int) and value > 0:
+                    return value
+            for nested, key in (("meta", "n_ctx_train"), ("meta", "n_ctx"), ("top_provider", "context_length")):
+                value = (data.get(nested) or {}).get(key)
+                if isinstance(value, int) and value > 0:
+                    return value
+        return None
+
     def _context(self, model: str) -> ErrorContext:
         return ErrorContext(
             provider=self.name,
