@@ -1,0 +1,206 @@
+"""Slash commands, their completion, the prompt history, and the keys /help lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.binding import Binding
+
+from tests.fake_llm_server import FakeLLMServer, text, thinking, tool_call, usage
+from tests.ui.helpers import SIZE, Recorder, main_screen, send, wait_for
+from tunacode_tui.agent.events import TurnEnded
+from tunacode_tui.config.settings import Config
+from tunacode_tui.ui import commands
+from tunacode_tui.ui.app import make_app
+from tunacode_tui.ui.completion import complete, complete_path
+from tunacode_tui.ui.screens.history_dump import HistoryDumpScreen
+from tunacode_tui.ui.screens.main import MainScreen
+from tunacode_tui.ui.screens.model_picker import ModelPickerScreen
+from tunacode_tui.ui.widgets.assistant_message import AssistantMessage
+from tunacode_tui.ui.widgets.notice_block import NoticeBlock
+from tunacode_tui.ui.widgets.thinking_block import ThinkingBlock
+
+
+def notices(screen: MainScreen, level: str | None = None) -> list[str]:
+    return [n.text for n in screen.chat.query(NoticeBlock) if level is None or n.has_class(f"-{level}")]
+
+
+def test_parse_and_complete() -> None:
+    command, argument = commands.parse("/compact  the parser work ")
+    assert (command.name, argument) == ("/compact", "the parser work")
+    assert commands.complete("/th") == ["/thoughts"]
+    assert commands.complete("/thoughts o") == ["/thoughts on", "/thoughts off"]
+    assert commands.complete("hello") == []
+    try:
+        commands.parse("/nope")
+    except commands.UnknownCommand as exc:
+        assert "/help" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("an unknown command must raise")
+
+
+def test_path_completion_is_one_level_and_skips_junk(tmp_path: Path) -> None:
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "src" / "main.py").write_text("")
+    (tmp_path / "node_modules").mkdir()
+    (tmp_path / ".hidden").write_text("")
+    assert complete_path(tmp_path, "") == ["src/"]
+    assert complete_path(tmp_path, "src/") == ["src/main.py", "src/pkg/"]
+    assert complete_path(tmp_path, "src/m") == ["src/main.py"]
+    assert complete_path(tmp_path, ".h") == [".hidden"]
+    assert complete_path(tmp_path, "../") == []  # never outside the project
+    completion = complete("look at @src/m", "look at @src/m", tmp_path)
+    assert completion is not None and completion.candidates == ["@src/main.py"] and completion.length == 6
+
+
+async def test_help_lists_every_command_and_key(config: Config, project: Path) -> None:
+    app = make_app(config, root=project)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        await send(pilot, "/help")
+        await wait_for(pilot, lambda: screen.chat.query(AssistantMessage), "the help text")
+        help_text = screen.chat.query_one(AssistantMessage).source
+        for command in commands.COMMANDS:
+            assert f"`{command.usage}`" in help_text
+        for binding in MainScreen.BINDINGS:
+            assert isinstance(binding, Binding)
+            assert f"| {app.get_key_display(binding)} |" in help_text
+        for key in ("Shift+Enter", "Ctrl+Q", "Ctrl+P", "Tab"):
+            assert key in help_text
+
+
+async def test_unknown_command_is_an_error_not_a_prompt(config: Config, project: Path) -> None:
+    app = make_app(config, root=project)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        await send(pilot, "/frobnicate now")
+        await wait_for(pilot, lambda: notices(screen, "error"), "an error")
+        assert "Unknown command '/frobnicate'" in notices(screen, "error")[0]
+        assert not screen.busy
+
+
+async def test_tab_completes_a_command_and_up_recalls_history(config: Config, project: Path) -> None:
+    app = make_app(config, root=project)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        await pilot.press("/", "t", "h")
+        assert screen.menu.candidates == ("/thoughts",)
+        assert screen.prompt.suggestion == "oughts"
+        await pilot.press("tab")
+        assert screen.prompt.text == "/thoughts"
+        await pilot.press("space", "o", "n", "enter")
+        await wait_for(pilot, lambda: screen.show_thoughts, "/thoughts on")
+        assert screen.prompt.text == ""
+        await pilot.press("up")
+        assert screen.prompt.text == "/thoughts on"
+        await pilot.press("down")
+        assert screen.prompt.text == ""
+        # @ mentions complete paths from the project root.
+        await pilot.press("@", "b")
+        assert screen.menu.candidates == ("@b.py",)
+        await pilot.press("tab")
+        assert screen.prompt.text == "@b.py"
+        screen.prompt.clear()
+        # With nothing to complete, Tab moves between panes instead.
+        await pilot.press("tab")
+        assert app.focused is screen.chat
+        await pilot.press("tab")
+        assert app.focused is screen.activity
+        await pilot.press("shift+tab", "shift+tab")
+        assert app.focused is screen.prompt
+
+
+async def test_shift_enter_and_ctrl_j_add_lines(config: Config, project: Path) -> None:
+    app = make_app(config, root=project)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        await pilot.press("a", "ctrl+j", "b", "shift+enter", "c")
+        assert screen.prompt.text == "a\nb\nc"
+        assert not screen.busy
+
+
+async def test_thoughts_show_thinking_and_batch_messages(
+    llm_server: FakeLLMServer, config: Config, project: Path, recorder: Recorder
+) -> None:
+    llm_server.add(thinking("Which files matter?"), tool_call("read_file", {"file_path": "a.py"}),
+                   tool_call("read_file", {"file_path": "b.py"}), usage())
+    llm_server.add(text("Done."))
+    app = make_app(config, root=project)
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        screen = main_screen(app)
+        await send(pilot, "/thoughts on")
+        await send(pilot, "look")
+        await wait_for(pilot, lambda: recorder.events(TurnEnded), "the turn")
+        await wait_for(pilot, lambda: not screen.busy, "idle")
+        assert screen.chat.query_one(ThinkingBlock).text == "Which files matter?"
+        [line] = notices(screen, "system")
+        assert line.startswith("PARALLEL BATCH #1: Executing 2 read-only tools concurrently — done in ")
+        assert line.endswith("x speedup")
+
+
+async def test_streaming_off_shows_the_answer_whole(
+    llm_server: FakeLLMServer, config: Config, project: Path, recorder: Recorder
+) -> None:
+    llm_server.add(text("All at once."))
+    app = make_app(config, root=project)
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        screen = main_screen(app)
+        await send(pilot, "/streaming off")
+        await wait_for(pilot, lambda: not config.settings.enable_streaming, "streaming off")
+        await send(pilot, "hi")
+        await wait_for(pilot, lambda: recorder.events(TurnEnded) and not screen.busy, "the turn")
+        assert llm_server.last_body.get("stream") in (False, None)
+        assert [m.source for m in screen.chat.query(AssistantMessage)] == ["All at once."]
+
+
+async def test_settings_commands(config: Config, project: Path) -> None:
+    app = make_app(config, root=project)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        agent = screen.agent
+        assert agent is not None and not agent.state.yolo
+        await send(pilot, "/yolo")
+        await wait_for(pilot, lambda: agent.state.yolo, "yolo on")
+        await send(pilot, "/iterations 7")
+        await wait_for(pilot, lambda: agent.state.max_iterations == 7, "iterations")
+        await send(pilot, "/iterations lots")
+        await wait_for(pilot, lambda: any("Usage: /iterations" in n for n in notices(screen, "error")), "usage")
+        assert agent.state.max_iterations == 7
+
+
+async def test_analytics_and_dump(
+    llm_server: FakeLLMServer, config: Config, project: Path, recorder: Recorder
+) -> None:
+    llm_server.add(tool_call("read_file", {"file_path": "a.py"}), tool_call("read_file", {"file_path": "b.py"}),
+                   usage())
+    llm_server.add(text("Read both."), usage())
+    app = make_app(config, root=project)
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        screen = main_screen(app)
+        await send(pilot, "read two")
+        await wait_for(pilot, lambda: recorder.events(TurnEnded) and not screen.busy, "the turn")
+        await send(pilot, "/analytics tools")
+        await wait_for(pilot, lambda: any("Tool analytics" in m.source for m in screen.chat.query(AssistantMessage)),
+                       "the analytics table")
+        table = screen.chat.query(AssistantMessage).last().source
+        assert "| read_file | 2 | 0 |" in table
+        assert "1 parallel batches" in table
+        await send(pilot, "/dump")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryDumpScreen), "the dump screen")
+        heads = [str(label.render()) for label in app.screen.query(".head")]
+        assert heads[0].startswith("#1 user · ") and heads[0].endswith(" tokens")
+        assert len(heads) == 4  # prompt, calls, results, answer
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "back to the chat")
+
+
+async def test_model_picker_lists_the_catalog(config: Config, project: Path) -> None:
+    app = make_app(config, root=project)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        await send(pilot, "/model")
+        await wait_for(pilot, lambda: isinstance(app.screen, ModelPickerScreen), "the picker")
+        await pilot.press(*"gpt-4.1-mini")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the picker to close")
+        await wait_for(pilot, lambda: screen.agent.model.full_name == "openai:gpt-4.1-mini", "the new model")

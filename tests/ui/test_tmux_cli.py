@@ -1,0 +1,75 @@
+"""The real ``tunacode`` console script in a real terminal (tmux): start, send a prompt, see the answer, quit."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fake_llm_server import FakeLLMServer, text, usage
+
+TMUX = shutil.which("tmux")
+SCRIPT = Path(sys.executable).with_name("tunacode")
+
+pytestmark = [
+    pytest.mark.skipif(TMUX is None, reason="tmux is not installed"),
+    pytest.mark.skipif(not SCRIPT.exists(), reason="the tunacode console script is not installed in this venv"),
+]
+
+
+def tmux(socket: str, *args: str) -> subprocess.CompletedProcess[str]:
+    assert TMUX is not None
+    return subprocess.run([TMUX, "-L", socket, *args], capture_output=True, text=True, timeout=10)
+
+
+def wait_for_screen(socket: str, needle: str, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = tmux(socket, "capture-pane", "-p", "-t", "app").stdout
+        if needle in screen:
+            return screen
+        time.sleep(0.1)
+    raise AssertionError(f"{needle!r} did not appear within {timeout}s; the screen was:\n{screen}")
+
+
+def test_prompt_and_quit_in_a_real_terminal(llm_server: FakeLLMServer, tmp_path: Path) -> None:
+    llm_server.add(text("Hello from the fake model, through a real terminal."), usage(input=50, output=12))
+    config = tmp_path / "tunacode.json"
+    config.write_text(json.dumps({
+        "default_model": "openai:gpt-4.1",
+        "env": {"OPENAI_API_KEY": "test", "OPENAI_BASE_URL": llm_server.openai_base_url},
+    }), encoding="utf-8")
+    project = tmp_path / "project"
+    project.mkdir()
+    env = {
+        "TUNACODE_CONFIG": str(config), "TUNACODE_DATA_DIR": str(tmp_path / "data"), "TERM": "xterm-256color",
+        "HOME": str(tmp_path), "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8",
+    }
+    command = "env -i " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    command += f" {shlex.quote(str(SCRIPT))} --cwd {shlex.quote(str(project))}"
+    socket = f"tunacode-test-{os.getpid()}"
+    started = tmux(socket, "new-session", "-d", "-s", "app", "-x", "120", "-y", "40", command)
+    assert started.returncode == 0, started.stderr
+    try:
+        wait_for_screen(socket, "openai:gpt-4.1")
+        tmux(socket, "send-keys", "-t", "app", "-l", "say hello")
+        tmux(socket, "send-keys", "-t", "app", "Enter")
+        screen = wait_for_screen(socket, "through a real terminal.")
+        assert "say hello" in screen
+        assert "Tokens: 62" in screen
+        tmux(socket, "send-keys", "-t", "app", "C-q")
+        deadline = time.monotonic() + 10
+        while tmux(socket, "has-session", "-t", "app").returncode == 0:
+            assert time.monotonic() < deadline, "tunacode did not exit on Ctrl+Q"
+            time.sleep(0.1)
+    finally:
+        tmux(socket, "kill-server")
+    assert len(llm_server.requests) == 1

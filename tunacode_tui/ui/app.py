@@ -1,0 +1,163 @@
+"""The Textual app: ``make_app`` builds it for the CLI and the tests alike; ``run_app`` runs it.
+
+Start-up stays light: screens are imported when first shown, and no provider SDK is imported until the
+first request (``ProviderPool`` imports an adapter on its first ``get``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.app import App
+from textual.binding import Binding
+
+from tunacode_tui.config.settings import Config
+
+if TYPE_CHECKING:
+    from tunacode_tui.agent.loop import Agent
+    from tunacode_tui.providers.registry import ProviderPool
+    from tunacode_tui.session.journal import SessionJournal, Sink
+    from tunacode_tui.session.store import LoadedSession
+    from tunacode_tui.ui.widgets.notice_block import NoticeLevel
+
+
+class TunaCodeApp(App[int]):
+    """Opens the setup screen when there is no key (or ``--setup``), then the main screen."""
+
+    TITLE = "TunaCode"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Quit TunaCode")]
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        model: str | None = None,
+        root: Path | None = None,
+        setup: bool = False,
+        yolo: bool = False,
+        pool: ProviderPool | None = None,
+        resume: str | None = None,
+        continue_latest: bool = False,
+        journal: bool = True,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.model_name = model
+        self.root = (root or Path.cwd()).resolve()
+        self.setup_first = setup or not config.has_any_key()
+        self.yolo = yolo
+        self.resume = resume
+        self.continue_latest = continue_latest
+        self.use_journal = journal
+        self.journal: SessionJournal | None = None
+        self.resumed: LoadedSession | None = None
+        # Shown in the chat once it opens: resume results, journal problems.
+        self.startup_notices: list[tuple[NoticeLevel, str]] = []
+        self._wrap_sink: Callable[[Sink], Sink] | None = None
+        if pool is None:
+            from tunacode_tui.providers.registry import ProviderPool
+
+            pool = ProviderPool()
+        self.pool = pool
+
+    def on_mount(self) -> None:
+        if self.setup_first:
+            from tunacode_tui.ui.screens.setup import SetupScreen
+
+            self.push_screen(SetupScreen(self.config), self._setup_done)
+        else:
+            self.open_chat()
+
+    def _setup_done(self, saved: bool | None) -> None:
+        if saved:
+            self.model_name = None  # the model just chosen wins over a --model given before setup
+            self.open_chat()
+        else:
+            self.exit(0)
+
+    def open_chat(self) -> None:
+        from tunacode_tui.ui.screens.main import MainScreen
+
+        agent: Agent | None = None
+        error: str | None = None
+        try:
+            agent = self.build_agent()
+        except Exception as exc:  # a bad model name or session file: show it in the chat, keep the app usable
+            error = f"{exc}"
+        self.push_screen(MainScreen(agent, startup_error=error))
+
+    def build_agent(self) -> Agent:
+        """The agent for this run: a fresh session, or a resumed one, journaled unless disabled."""
+        from tunacode_tui.agent.factory import SessionChoiceError, open_session_agent
+
+        if self.resume == "" and not self.continue_latest:  # --resume without an id: say what there is
+            self._list_sessions()
+        try:
+            bundle = open_session_agent(
+                self.config, model=self.model_name, root=self.root, pool=self.pool, resume=self.resume or None,
+                continue_latest=self.continue_latest, journal_enabled=self.use_journal,
+            )
+        except SessionChoiceError as exc:
+            self.startup_notices.append(("warning", f"{exc} Starting a new conversation."))
+            bundle = open_session_agent(self.config, model=self.model_name, root=self.root, pool=self.pool,
+                                        journal_enabled=self.use_journal)
+        self.journal, self.resumed, self._wrap_sink = bundle.journal, bundle.resumed, bundle.wrap_sink
+        self.startup_notices += [("warning", warning) for warning in bundle.warnings]
+        bundle.agent.state.yolo = self.yolo
+        return bundle.agent
+
+    def _list_sessions(self) -> None:
+        from tunacode_tui.session.store import list_sessions
+
+        sessions = list_sessions(self.root)[:10]
+        if not sessions:
+            self.startup_notices.append(("info", f"No saved sessions for {self.root} yet."))
+            return
+        rows = "\n".join(f"  {s.id}  {s.messages} messages  {s.preview}" for s in sessions)
+        self.startup_notices.append(("info", f"Saved sessions (resume one with tunacode --resume ID):\n{rows}"))
+
+    def wrap_sink(self, sink: Sink) -> Sink:
+        """The agent's event sink, journaled when there is a journal."""
+        return self._wrap_sink(sink) if self._wrap_sink is not None else sink
+
+    async def on_unmount(self) -> None:
+        if self.journal is not None:
+            self.journal.close()
+        await self.pool.aclose()
+
+
+def make_app(
+    config: Config,
+    *,
+    model: str | None = None,
+    root: Path | None = None,
+    setup: bool = False,
+    yolo: bool = False,
+    pool: ProviderPool | None = None,
+    resume: str | None = None,
+    continue_latest: bool = False,
+    journal: bool = True,
+) -> TunaCodeApp:
+    """The one way to build the app, shared by ``tunacode`` and the tests."""
+    return TunaCodeApp(
+        config, model=model, root=root, setup=setup, yolo=yolo, pool=pool, resume=resume,
+        continue_latest=continue_latest, journal=journal,
+    )
+
+
+def run_app(
+    config: Config,
+    *,
+    model: str | None = None,
+    root: Path | None = None,
+    setup: bool = False,
+    yolo: bool = False,
+    resume: str | None = None,
+    continue_latest: bool = False,
+) -> int:
+    app = make_app(config, model=model, root=root, setup=setup, yolo=yolo, resume=resume,
+                   continue_latest=continue_latest)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,399 @@
+"""The main screen: chat on the left, tool activity and the context gauge on the right, prompt below.
+
+It owns the conversation's workers: one agent turn at a time (group ``agent``), its tool calls (groups
+``batch-N``, through ``WorkerSpawner``), compaction (group ``compact``). Agent events arrive as
+``AgentEventPosted`` messages, in order, and are turned into widgets here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual import getters, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Header
+from textual.worker import Worker, WorkerState
+
+from tunacode_tui.agent.events import (
+    AgentEvent,
+    AssistantMessageAdded,
+    BatchFinished,
+    BatchGrew,
+    BatchStarted,
+    Notice,
+    PermissionDecision,
+    PermissionRequested,
+    RequestStarted,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnEnded,
+    UsageUpdated,
+)
+from tunacode_tui.ui import format as fmt
+from tunacode_tui.ui.activity import ActivityLog, BatchRecord, batch_message
+from tunacode_tui.ui.commands import SlashCommandsProvider
+from tunacode_tui.ui.messages import AgentEventPosted
+from tunacode_tui.ui.screens.main_commands import CommandsMixin
+from tunacode_tui.ui.spawner import WorkerSpawner
+from tunacode_tui.ui.widgets.chat_log import ChatLog
+from tunacode_tui.ui.widgets.completion_menu import CompletionMenu
+from tunacode_tui.ui.widgets.context_gauge import ContextGauge
+from tunacode_tui.ui.widgets.notice_block import NoticeBlock
+from tunacode_tui.ui.widgets.prompt_input import PromptInput
+from tunacode_tui.ui.widgets.tool_activity import ToolActivity
+
+if TYPE_CHECKING:
+    from tunacode_tui.agent.loop import Agent
+    from tunacode_tui.ui.app import TunaCodeApp
+
+PLACEHOLDER = "Ask anything — / for commands, @ for files, Shift+Enter for a new line"
+
+
+def _app_type() -> type[TunaCodeApp]:
+    from tunacode_tui.ui.app import TunaCodeApp
+
+    return TunaCodeApp
+
+
+class MainScreen(CommandsMixin, Screen[None]):
+    """The conversation. Esc cancels what runs; Ctrl+L clears; Ctrl+K compacts; Tab moves between panes."""
+
+    CSS_PATH = "main.tcss"
+    COMMANDS = {SlashCommandsProvider}
+    AUTO_FOCUS = "#prompt"
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", tooltip="Cancel the running request or compaction, tools included"),
+        Binding("ctrl+l", "clear", "Clear", priority=True, tooltip="Clear the conversation and activity (/clear)"),
+        Binding("ctrl+k", "compact", "Compact", priority=True, tooltip="Summarise the conversation (/compact)"),
+        Binding("tab", "next_pane", "Next pane", tooltip="Move to the next pane: prompt, chat, tool activity"),
+        Binding("shift+tab", "previous_pane", "Prev pane", tooltip="Move to the previous pane"),
+    ]
+
+    app = getters.app(_app_type)
+    chat = getters.query_one("#chat", ChatLog)
+    prompt = getters.query_one("#prompt", PromptInput)
+    menu = getters.query_one("#completions", CompletionMenu)
+    activity = getters.query_one("#activity", ToolActivity)
+    gauge = getters.query_one("#gauge", ContextGauge)
+
+    busy: reactive[bool] = reactive(False)
+    """A turn or a compaction is running."""
+    show_thoughts: reactive[bool] = reactive(False)
+
+    def __init__(self, agent: Agent | None = None, *, startup_error: str | None = None) -> None:
+        super().__init__()
+        self.agent = agent
+        self.startup_error = startup_error
+        self.activity_log = ActivityLog(self._summarize)
+        self.queued: list[str] = []
+        self._work: Worker[Any] | None = None
+        self._permission_screens: list[Screen[PermissionDecision]] = []
+        self._last_error = ""
+        self._batch_notices: dict[int, NoticeBlock] = {}
+        self._streamed = False  # whether the current request's text arrived as deltas
+        self._sink: Callable[[AgentEvent], None] = self._post_event
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            with Vertical(id="chat-column"):
+                yield ChatLog(id="chat")
+                yield CompletionMenu(id="completions")
+                yield PromptInput(id="prompt", root=self.app.root, placeholder=PLACEHOLDER)
+            with Vertical(id="side"):
+                yield ToolActivity(id="activity")
+                yield ContextGauge(id="gauge")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.chat.border_title = "Chat"
+        self.activity.border_title = "Tool activity"
+        self.gauge.border_title = "Context"
+        if self.app.animation_level == "none":
+            self.prompt.cursor_blink = False
+        if self.startup_error:
+            await self.chat.add_notice(self.startup_error, "error")
+        for level, text in self.app.startup_notices:
+            await self.chat.add_notice(text, level)
+        self.app.startup_notices.clear()
+        agent = self.agent
+        if agent is None:
+            return
+        self._sink = self.app.wrap_sink(self._post_event)
+        agent.spawner = WorkerSpawner(self)
+        info = agent.model_info
+        self.app.sub_title = agent.model.full_name
+        self.gauge.model = agent.model.full_name
+        self.gauge.show_context(0, info.context_window)
+        self.gauge.show_usage(0, 0.0, agent.state.usage.total_tokens, agent.state.cost.value)
+        if self.app.resumed is not None:
+            await self._show_resumed()
+        # Counting the system prompt and tool schemas loads the tokenizer: in a thread, so the app opens at once.
+        self.run_worker(agent.context_tokens, name="context", group="context", description="count context tokens",
+                        thread=True, exit_on_error=False)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _summarize(self, name: str, args: dict[str, Any]) -> str:
+        tool = self.agent.tools.get(name) if self.agent else None
+        if tool is None:
+            return ""
+        try:
+            return tool.summary(args)
+        except Exception:  # a summary is decoration; a bad argument must not break the pane
+            return ""
+
+    def emit(self, event: AgentEvent) -> None:
+        """The agent's event sink (journaled, then posted to this screen)."""
+        self._sink(event)
+
+    def _post_event(self, event: AgentEvent) -> None:
+        # The loop runs on the app's event loop, so posting is enough: no call_from_thread.
+        self.post_message(AgentEventPosted(event))
+
+    async def _show_resumed(self) -> None:
+        """A resumed conversation: its recent prompts and answers, and its tool activity."""
+        assert self.agent is not None and self.app.resumed is not None
+        state = self.agent.state
+        shown = [m for m in state.messages if (m.role == "user" and not m.tool_results) or
+                 (m.role == "assistant" and m.text.strip())]
+        for message in shown[-self.chat.max_blocks // 2:]:
+            if message.role == "user":
+                await self.chat.add_user(message.text)
+            else:
+                await self.chat.add_answer(message.text)
+        for batch in state.batches:
+            self.activity_log.apply(batch)
+        for call in state.calls:
+            self.activity_log.apply(call)
+        for record in self.activity_log.batches.values():
+            await self.activity.show_batch(record)
+        await self.chat.add_notice(
+            f"Resumed session {self.app.resumed.id}: {len(state.messages)} messages.", "info")
+
+    def _watch_busy(self, busy: bool) -> None:
+        if not self.is_mounted:
+            return
+        self.prompt.set_class(busy, "-busy")
+        self.prompt.border_subtitle = "working… Esc cancels" if busy else ""
+
+    def refresh_context(self) -> None:
+        if self.agent is not None:
+            self.gauge.show_context(self.agent.context_tokens(), self.agent.model_info.context_window)
+
+    def show_totals(self) -> None:
+        if self.agent is not None:
+            state = self.agent.state
+            self.gauge.show_usage(0, 0.0, state.usage.total_tokens, state.cost.value)
+
+    # -- running the agent --------------------------------------------------------------------
+    def start_turn(self, prompt: str) -> None:
+        assert self.agent is not None
+        agent = self.agent
+        self.busy = True
+        self._last_error = ""
+        self._work = self.run_worker(
+            agent.run_turn(prompt, self.emit), name="turn", group="agent",
+            description=f"turn: {fmt.one_line(prompt, 60)}", exclusive=True, exit_on_error=False,
+        )
+
+    def start_compaction(self, focus: str) -> None:
+        assert self.agent is not None
+        self.busy = True
+        self._work = self.run_worker(
+            self.agent.compact(focus, emit=self.emit), name="compact", group="compact",
+            description="compact the conversation", exit_on_error=False,
+        )
+
+    def action_cancel(self) -> None:
+        if self._work is not None and self._work.is_running:
+            self._work.cancel()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker endings are handled: agent turns, compaction, tool calls, context count."""
+        worker, state = event.worker, event.state
+        if worker.group == "context" and state == WorkerState.SUCCESS and self.agent is not None:
+            self.gauge.show_context(worker.result or 0, self.agent.model_info.context_window)
+            return
+        if worker.group.startswith("batch-") and state == WorkerState.ERROR:
+            # The executor catches tool errors; reaching here is a bug, but its call still gets a result.
+            self.notify(f"A tool worker failed: {worker.error!r}", severity="error")
+            return
+        if worker is not self._work or state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        self._work = None
+        self.call_next(self._work_ended, worker, state)
+
+    async def _work_ended(self, worker: Worker[Any], state: WorkerState) -> None:
+        self.busy = False
+        if worker.group == "compact":
+            if state == WorkerState.ERROR:
+                await self.chat.add_notice(f"Compaction failed: {worker.error}. The conversation is unchanged.",
+                                           "error")
+            elif state == WorkerState.CANCELLED:
+                await self.chat.add_notice("Compaction cancelled; the conversation is unchanged.", "warning")
+            self.refresh_context()
+        elif state == WorkerState.CANCELLED:
+            await self._settle(time.monotonic())  # normally done already, on TurnEnded
+        elif state == WorkerState.ERROR:
+            # run_turn reports provider errors itself; anything else escaping it is a bug worth showing whole.
+            await self._settle(time.monotonic())
+            await self.chat.add_notice(
+                f"The request stopped unexpectedly: {type(worker.error).__name__}: {worker.error}. "
+                "The conversation is kept; you can send another prompt.", "error")
+        if self.queued and self.agent is not None:
+            prompt = self.queued.pop(0)
+            await self.chat.add_user(prompt)
+            self.start_turn(prompt)
+
+    async def _settle(self, now: float) -> None:
+        await self.chat.end_answer()
+        for record in self.activity_log.settle(now):
+            await self.activity.show_batch(record)
+            self._sync_inspector(record)
+        for screen in self._permission_screens:
+            screen.dismiss(PermissionDecision(False, reason="The turn was cancelled."))
+        self._permission_screens.clear()
+
+    # -- agent events -------------------------------------------------------------------------
+    async def on_agent_event_posted(self, message: AgentEventPosted) -> None:
+        event = message.event
+        chat = self.chat
+        if isinstance(event, TextDelta):
+            self._streamed = True
+            await chat.append_answer(event.text)
+        elif isinstance(event, RequestStarted):
+            self._streamed = False
+        elif isinstance(event, ThinkingDelta):
+            if self.show_thoughts:
+                await chat.append_thinking(event.text)
+        elif isinstance(event, AssistantMessageAdded):
+            if self._streamed:
+                await chat.end_answer()
+            elif event.message.text.strip():  # not streamed (streaming off): the whole answer at once
+                await chat.add_answer(event.message.text)
+        elif isinstance(event, BatchStarted | BatchGrew | ToolCallStarted | ToolCallFinished | BatchFinished):
+            await self._activity_event(event)
+        elif isinstance(event, UsageUpdated):
+            self.gauge.show_context(event.context_tokens, event.context_window)
+            self.gauge.show_usage(event.turn_usage.total_tokens, event.turn_cost, event.session_usage.total_tokens,
+                                  event.session_cost)
+        elif isinstance(event, Notice):
+            if event.level == "error":
+                self._last_error = event.text
+            await chat.add_notice(event.text, event.level)
+        elif isinstance(event, PermissionRequested):
+            self._ask_permission(event)
+        elif isinstance(event, TurnEnded):
+            await self._turn_ended(event)
+
+    async def _activity_event(self, event: AgentEvent) -> None:
+        record = self.activity_log.apply(event)
+        if record is None:
+            return
+        await self.activity.show_batch(record)
+        self._sync_inspector(record)
+        if isinstance(event, ToolCallFinished) and event.call_id in record.calls:
+            await self.chat.add_tool_call(record.calls[event.call_id])
+        if self.show_thoughts and isinstance(event, BatchStarted | BatchGrew | BatchFinished):
+            # One line per batch, updated as it grows and when it ends.
+            line = self._batch_notices.get(record.number)
+            if line is None:
+                line = self._batch_notices[record.number] = NoticeBlock(batch_message(record), "system")
+                await self.chat.add_block(line)
+            else:
+                line.set_text(batch_message(record))
+
+    def _sync_inspector(self, record: BatchRecord) -> None:
+        from tunacode_tui.ui.screens.batch_inspector import BatchInspectorScreen
+
+        for screen in self.app.screen_stack:
+            if isinstance(screen, BatchInspectorScreen) and screen.record is record:
+                screen.sync()
+
+    async def _turn_ended(self, event: TurnEnded) -> None:
+        await self._settle(event.t)
+        if event.reason == "cancelled":
+            await self.chat.add_notice("Cancelled. The partial answer and tool results are kept.", "warning")
+        elif event.reason == "error" and event.error and event.error != self._last_error:
+            await self.chat.add_notice(event.error, "error")
+        if event.reason == "error" and "--setup" in (event.error or ""):
+            self.notify("Run `tunacode --setup` to save an API key.", severity="error", timeout=8)
+
+    def _ask_permission(self, event: PermissionRequested) -> None:
+        from tunacode_tui.ui.screens.permission import PermissionScreen
+
+        screen = PermissionScreen(event.name, event.summary, event.preview, event.args)
+        self._permission_screens.append(screen)
+
+        def decided(decision: PermissionDecision | None) -> None:
+            if screen in self._permission_screens:
+                self._permission_screens.remove(screen)
+            if not event.future.done():  # the turn may have been cancelled while the modal was open
+                event.future.set_result(decision or PermissionDecision(False))
+
+        self.app.push_screen(screen, decided)
+
+    # -- prompt -------------------------------------------------------------------------------
+    async def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
+        text = event.text
+        head = text.split(maxsplit=1)[0]
+        if text.startswith("/") and "/" not in head[1:]:  # "/usr/bin/env …" is a prompt, not a command
+            await self.execute_command(text)
+            return
+        if self.agent is None:
+            await self.chat.add_notice("No model is available: fix the model with /model or run `tunacode --setup`.",
+                                       "error")
+            return
+        if self.busy:
+            self.queued.append(text)
+            await self.chat.add_notice(f"Queued (sent when the current request ends): {fmt.one_line(text, 60)}",
+                                       "system")
+            return
+        await self.chat.add_user(text)
+        self.start_turn(text)
+
+    @on(PromptInput.CompletionsChanged)
+    def _completions_changed(self, event: PromptInput.CompletionsChanged) -> None:
+        self.menu.show(event.candidates, event.chosen)
+
+    def prefill_prompt(self, text: str) -> None:
+        self.prompt.load_text(text)
+        self.prompt.move_cursor(self.prompt.document.end)
+        self.prompt.focus()
+
+    # -- panes --------------------------------------------------------------------------------
+    @property
+    def panes(self) -> list[Widget]:
+        return [self.prompt, self.chat, self.activity]
+
+    def _move_pane(self, step: int) -> None:
+        panes = self.panes
+        focused = self.focused
+        index = 0
+        for i, pane in enumerate(panes):
+            if focused is not None and (focused is pane or pane in focused.ancestors):
+                index = i
+                break
+        self.set_focus(panes[(index + step) % len(panes)])  # at once: a second Tab may already be queued
+
+    def action_next_pane(self) -> None:
+        self._move_pane(1)
+
+    def action_previous_pane(self) -> None:
+        self._move_pane(-1)
+
+    @on(ToolActivity.BatchSelected)
+    def _inspect_batch(self, event: ToolActivity.BatchSelected) -> None:
+        from tunacode_tui.ui.screens.batch_inspector import BatchInspectorScreen
+
+        self.app.push_screen(BatchInspectorScreen(event.record))
