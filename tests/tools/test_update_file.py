@@ -151,3 +151,17 @@ async def test_refusals(ctx: ToolContext, root: Path) -> None:
         with pytest.raises(ToolError, match=message):
             await tool.run(args, ctx)
     assert (root / ".git" / "config").read_text() == "[core]\n"
+
+
+async def test_preview_shows_the_exact_diff_without_writing(tmp_path) -> None:
+    from tunacode_tui.tools.base import ToolContext
+    from tunacode_tui.tools.update_file import UpdateFileTool
+    from tunacode_tui.tools.write_file import WriteFileTool
+
+    ctx = ToolContext(root=tmp_path)
+    (tmp_path / "f.py").write_text("a = 1\nb = 2\n")
+    diff = await UpdateFileTool().preview({"file_path": "f.py", "old_text": "b = 2", "new_text": "b = 3"}, ctx)
+    assert "-b = 2" in diff and "+b = 3" in diff
+    assert (tmp_path / "f.py").read_text() == "a = 1\nb = 2\n"
+    created = await WriteFileTool().preview({"file_path": "new.py", "content": "x = 1\n"}, ctx)
+    assert "+x = 1" in created and not (tmp_path / "new.py").exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -79,6 +80,8 @@ class Agent:
             root=root,
             todos=self.state.todos,
             allowed_dirs=[Path(d).expanduser() for d in config.settings.allowed_dirs],
+            # bash gets the environment minus provider keys, unless the user opted in.
+            bash_env=dict(os.environ) if config.settings.pass_keys_to_bash else None,
         )
         self.checkpoints = Checkpoints()
         self.ctx.services["checkpoints"] = self.checkpoints

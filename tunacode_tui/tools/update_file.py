@@ -64,6 +64,10 @@ class UpdateFileTool(Tool):
     }
     read_only: ClassVar[bool] = False
 
+    async def preview(self, args: dict[str, Any], ctx: ToolContext) -> str:
+        """The exact diff this call would make, computed without writing (for the permission prompt)."""
+        return await _preview(args, ctx)
+
     async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         check_known(args, self.name, ("file_path", "old_text", "new_text", "replace_all"))
         file_path = require_str(args, "file_path", allow_empty=False)
@@ -91,8 +95,30 @@ class UpdateFileTool(Tool):
         )
 
 
+async def _preview(args: dict[str, Any], ctx: ToolContext) -> str:
+    path = resolve_path(ctx, require_str(args, "file_path", allow_empty=False), for_write=True)
+    expected = get_file_hashes(ctx).get(str(path))
+    edit, _ = await asyncio.to_thread(
+        _plan, path, display_path(ctx, path), require_str(args, "old_text"), require_str(args, "new_text"),
+        get_bool(args, "replace_all", False), expected,
+    )
+    return edit.diff
+
+
 def _apply(path: Path, shown: str, old: str, new: str, replace_all: bool, expected_hash: str | None) -> _Edit:
     """Read, check, replace and write. Blocking: runs in a thread."""
+    edit, payload = _plan(path, shown, old, new, replace_all, expected_hash)
+    try:
+        atomic_write(path, payload)
+    except OSError as exc:
+        raise ToolError(f"Cannot write {shown}: {exc.strerror or exc}. The file was not changed.") from exc
+    return edit
+
+
+def _plan(
+    path: Path, shown: str, old: str, new: str, replace_all: bool, expected_hash: str | None
+) -> tuple[_Edit, bytes]:
+    """Everything but the write: the permission prompt shows this exact diff before anything changes."""
     data = _read(path, shown)
     current_hash = hashlib.sha256(data).hexdigest()
     if expected_hash is not None and expected_hash != current_hash:
@@ -116,12 +142,9 @@ def _apply(path: Path, shown: str, old: str, new: str, replace_all: bool, expect
     first_line = text.count("\n", 0, text.index(old_m)) + 1
     updated = text.replace(old_m, new_m) if replace_all else text.replace(old_m, new_m, 1)
     payload = encode_text(updated, encoding)
-    try:
-        atomic_write(path, payload)
-    except OSError as exc:
-        raise ToolError(f"Cannot write {shown}: {exc.strerror or exc}. The file was not changed.") from exc
     diff = unified_diff(text, updated, shown)  # difflib can be slow on big files: keep it off the loop
-    return _Edit(text, updated, count if replace_all else 1, first_line, hashlib.sha256(payload).hexdigest(), diff)
+    edit = _Edit(text, updated, count if replace_all else 1, first_line, hashlib.sha256(payload).hexdigest(), diff)
+    return edit, payload
 
 
 def _read(path: Path, shown: str) -> bytes:

@@ -35,6 +35,12 @@ class WriteFileTool(Tool):
     }
     read_only: ClassVar[bool] = False
 
+    async def preview(self, args: dict[str, Any], ctx: ToolContext) -> str:
+        """The new file as an all-added diff, for the permission prompt."""
+        path = resolve_path(ctx, require_str(args, "file_path", allow_empty=False), for_write=True)
+        _, display = await asyncio.to_thread(_summarise, require_str(args, "content"), display_path(ctx, path))
+        return display
+
     async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         check_known(args, self.name, ("file_path", "content"))
         file_path = require_str(args, "file_path", allow_empty=False)
