@@ -1,0 +1,143 @@
+"""Context accounting and compaction: the gauge follows provider-reported usage plus local counts of what
+was added since; counting is incremental; compaction keeps tool pairs and the last turns verbatim; auto
+compaction fires at the threshold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.agent.test_loop_e2e import make_agent
+from tests.fake_llm_server import FakeLLMServer, text, tool_call, usage
+from tunacode_tui.agent.compaction import SUMMARY_PREFIX, split_for_compaction
+from tunacode_tui.agent.events import Notice, UsageUpdated
+from tunacode_tui.providers import tokens
+from tunacode_tui.providers.messages import Message, ToolCallPart, ToolResultPart
+from tunacode_tui.session.accounting import MESSAGE_OVERHEAD, ContextMeter
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "a.py").write_text("x = 1\n" * 200)
+    return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _no_env_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "TUNACODE_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+
+
+async def test_gauge_is_reported_usage_plus_what_was_added_since(llm_server: FakeLLMServer, project: Path) -> None:
+    llm_server.add(tool_call("read_file", {"file_path": "a.py"}), usage(input=5000, output=40, cache_read=1000))
+    llm_server.add(text("done"), usage(input=5600, output=8, cache_read=1000))
+    agent, pool = make_agent(llm_server, project)
+    events: list = []
+    try:
+        await agent.run_turn("read a.py", events.append)
+    finally:
+        await pool.aclose()
+    first, second = [e for e in events if isinstance(e, UsageUpdated)]
+    # After request 1: prompt (input + cached) + output, exactly as reported.
+    assert first.context_tokens == 5000 + 1000 + 40
+    assert first.context_window == 1_047_576
+    # After request 2: again the provider's figure; then a local count for a message added afterwards.
+    assert second.context_tokens == 5600 + 1000 + 8
+    agent.state.messages.append(Message.user("one more question"))
+    added = tokens.count_tokens("one more question") + MESSAGE_OVERHEAD
+    assert agent.context_tokens() == second.context_tokens + added
+
+
+def test_counting_is_incremental(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real = tokens.count_tokens
+
+    def counting(text: str) -> int:
+        calls.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(tokens, "count_tokens", counting)
+    meter = ContextMeter()
+    history = [Message.user(f"message {i} " * 50) for i in range(200)]
+    meter.estimate("system", [], history)
+    assert len(calls) == 201  # static part + each message once
+    calls.clear()
+    history.append(Message.user("new"))
+    meter.estimate("system", [], history)
+    assert calls == [len("new")]  # only the new message was tokenized
+
+
+def _turn(i: int) -> list[Message]:
+    call = ToolCallPart(f"c{i}", "read_file", {"file_path": f"f{i}.py"})
+    return [Message.user(f"prompt {i}"), Message("assistant", [call]),
+            Message("tool", [ToolResultPart(f"c{i}", "read_file", f"content {i}")]), Message.assistant(f"answer {i}")]
+
+
+def test_split_keeps_the_last_turns_verbatim_and_pairs_intact() -> None:
+    history = [m for i in range(5) for m in _turn(i)]
+    old, recent = split_for_compaction(history, keep_turns=2)
+    assert old == history[:-8]
+    assert recent == history[-8:]
+    assert recent[0].text == "prompt 3"
+    for i, message in enumerate(recent):
+        if message.tool_calls:
+            assert recent[i + 1].tool_results[0].tool_call_id == message.tool_calls[0].id
+
+
+async def test_compact_replaces_history_with_summary_plus_recent_turns(llm_server: FakeLLMServer,
+                                                                      project: Path) -> None:
+    llm_server.add(text("## Goal\nRefactor.\n## Open tasks\nNone."))
+    agent, pool = make_agent(llm_server, project)
+    history = [m for i in range(4) for m in _turn(i)]
+    agent.state.messages.extend(history)
+    events: list = []
+    try:
+        summary = await agent.compact("the refactor", emit=events.append)
+    finally:
+        await pool.aclose()
+    assert "Refactor." in summary
+    messages = agent.state.messages
+    assert messages[0].text.startswith(SUMMARY_PREFIX) and "Refactor." in messages[0].text
+    assert messages[2:] == history[-8:]
+    sent = llm_server.requests[0].body["messages"][-1]["content"]
+    assert "prompt 0" in sent and "the refactor" in sent and "prompt 3" not in sent
+    assert any(isinstance(e, Notice) and "Compacted" in e.text for e in events)
+
+
+async def test_auto_compaction_fires_at_the_threshold(llm_server: FakeLLMServer, project: Path) -> None:
+    agent, pool = make_agent(llm_server, project, context_window=2000, auto_compact_threshold=0.5)
+    for i in range(6):
+        agent.state.messages.extend(_turn(i))
+        agent.state.messages[-1] = Message.assistant(f"answer {i} " + "word " * 120)
+    llm_server.add(text("## Goal\nSummarised."))  # the compaction request
+    llm_server.add(text("fresh answer"))
+    events: list = []
+    try:
+        ended = await agent.run_turn("next", events.append)
+    finally:
+        await pool.aclose()
+    assert ended.text == "fresh answer"
+    notices = [e.text for e in events if isinstance(e, Notice)]
+    assert any("compacting automatically" in n for n in notices)
+    assert any(n.startswith("Compacted:") for n in notices)
+    assert agent.state.messages[0].text.startswith(SUMMARY_PREFIX)
+
+
+async def test_context_overflow_compacts_once_and_retries(llm_server: FakeLLMServer, project: Path) -> None:
+    from tests.fake_llm_server import status
+
+    agent, pool = make_agent(llm_server, project)
+    for i in range(4):
+        agent.state.messages.extend(_turn(i))
+    llm_server.add(status(400, message="This model's maximum context length is 8192 tokens",
+                          error_code="context_length_exceeded"))
+    llm_server.add(text("## Goal\nShort."))
+    llm_server.add(text("answered after compaction"))
+    events: list = []
+    try:
+        ended = await agent.run_turn("go", events.append)
+    finally:
+        await pool.aclose()
+    assert ended.reason == "completed" and ended.text == "answered after compaction"
+    assert agent.state.messages[0].text.startswith(SUMMARY_PREFIX)
