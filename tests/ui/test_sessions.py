@@ -46,3 +46,33 @@ async def test_continue_without_a_session_starts_fresh(config: Config, project: 
         await wait_for(pilot, lambda: screen.chat.query(NoticeBlock), "a notice")
         assert "No saved session" in screen.chat.query_one(NoticeBlock).text
         assert screen.agent is not None
+
+
+async def test_resume_command_lists_and_reopens_and_export_writes_markdown(
+    llm_server: FakeLLMServer, config: Config, project: Path, recorder: Recorder
+) -> None:
+    llm_server.add(text("The first answer."), usage(input=100, output=5))
+    first = make_app(config, root=project)
+    async with first.run_test(size=SIZE, message_hook=recorder) as pilot:
+        await send(pilot, "first question")
+        await wait_for(pilot, lambda: recorder.events(TurnEnded), "the first turn")
+    assert first.journal is not None
+    first_id = first.journal.id
+
+    second = make_app(config, root=project)
+    async with second.run_test(size=SIZE) as pilot:
+        screen = main_screen(second)
+        await send(pilot, "/resume")
+        await wait_for(pilot, lambda: any(first_id in m.source for m in screen.chat.query(AssistantMessage)),
+                       "the session list")
+        await send(pilot, f"/resume {first_id}")
+        await wait_for(pilot, lambda: main_screen(second) is not screen and main_screen(second).query("#chat"),
+                       "the resumed screen")
+        resumed = main_screen(second)
+        await wait_for(pilot, lambda: resumed.chat.query(UserMessage), "the old prompt")
+        assert [u.prompt for u in resumed.chat.query(UserMessage)] == ["first question"]
+        assert second.journal is not None and second.journal.id == first_id
+        await send(pilot, "/export notes/out.md")
+        await wait_for(pilot, lambda: (project / "notes/out.md").exists(), "the export")
+    exported = (project / "notes/out.md").read_text()
+    assert "first question" in exported and "The first answer." in exported

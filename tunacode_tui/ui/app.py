@@ -135,6 +135,25 @@ class TunaCodeApp(App[int]):
         bundle.agent.state.yolo = self.yolo
         return bundle.agent
 
+    def reopen_session(self, session_id: str) -> str | None:
+        """``/resume ID``: swap the main screen for one on the chosen session. Returns an error to show,
+        or None. The current session's journal is closed first; nothing of it is lost."""
+        from tunacode_tui.agent.factory import open_session_agent
+        from tunacode_tui.ui.screens.main import MainScreen
+
+        try:
+            bundle = open_session_agent(self.config, root=self.root, pool=self.pool, resume=session_id,
+                                        journal_enabled=self.use_journal)
+        except Exception as exc:  # SessionChoiceError or a bad model name: say so, keep the current chat
+            return f"Could not resume {session_id}: {exc}"
+        if self.journal is not None:
+            self.journal.close()
+        self.journal, self.resumed, self._wrap_sink = bundle.journal, bundle.resumed, bundle.wrap_sink
+        self.startup_notices = [("warning", warning) for warning in bundle.warnings]
+        bundle.agent.state.yolo = self.yolo
+        self.switch_screen(MainScreen(bundle.agent))
+        return None
+
     def _list_sessions(self) -> None:
         from tunacode_tui.session.store import list_sessions
 

@@ -44,6 +44,8 @@ COMMANDS: tuple[Command, ...] = (
             needs_argument=True),
     Command("/undo", "/undo", "Put back the files the last prompt changed (never a file changed since)."),
     Command("/dump", "/dump", "Show the message history with per-message token counts."),
+    Command("/resume", "/resume [ID]", "List this folder's saved sessions, or reopen one by ID (or prefix)."),
+    Command("/export", "/export [path]", "Write the conversation as Markdown (default: tunacode-<session>.md)."),
     Command("/analytics", "/analytics tools", "Per-tool calls, failures and timings; batch speedups.", ("tools",)),
     Command("/exit", "/exit", "Quit TunaCode."),
 )

@@ -232,5 +232,43 @@ class CommandsMixin:
         report = self.agent.undo()
         await self.chat.add_notice(report.summary(), "warning" if report.skipped else "info")
 
+    async def command_resume(self: MainScreen, argument: str) -> None:
+        from tunacode_tui.session.store import list_sessions
+
+        if not argument:
+            sessions = [s for s in list_sessions(self.app.root)
+                        if self.app.journal is None or s.id != self.app.journal.id][:15]
+            if not sessions:
+                await self.chat.add_notice(f"No other saved sessions for {self.app.root}.", "info")
+                return
+            lines = ["### Saved sessions", "", "| ID | Messages | Last activity | First prompt |",
+                     "| --- | ---: | --- | --- |"]
+            lines += [f"| `{s.id}` | {s.messages} | {s.last_activity:%Y-%m-%d %H:%M} | {s.preview} |"
+                      if s.last_activity else f"| `{s.id}` | {s.messages} | | {s.preview} |" for s in sessions]
+            lines += ["", "Reopen one with `/resume ID` (a unique prefix is enough)."]
+            await self.chat.add_markdown("\n".join(lines))
+            return
+        if self.busy:
+            await self.chat.add_notice("A request is running: press Esc to cancel it first.", "warning")
+            return
+        error = self.app.reopen_session(argument.strip())
+        if error:
+            await self.chat.add_notice(error, "error")
+
+    async def command_export(self: MainScreen, argument: str) -> None:
+        if not await self._need_agent():
+            return
+        assert self.agent is not None
+        from tunacode_tui.session.export import export_markdown
+
+        name = f"tunacode-{self.app.journal.id}.md" if self.app.journal is not None else "tunacode-session.md"
+        target = self.app.root / (argument.strip() or name)
+        try:
+            written = export_markdown(self.agent.state, target, secrets=self.app.config.secrets())
+        except OSError as exc:
+            await self.chat.add_notice(f"Could not write {target}: {exc.strerror or exc}.", "error")
+            return
+        await self.chat.add_notice(f"Exported the conversation to {written}.", "info")
+
     async def command_exit(self: MainScreen, argument: str) -> None:
         self.app.exit(0)
