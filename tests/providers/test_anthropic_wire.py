@@ -296,3 +296,19 @@ async def test_prompt_too_long_is_context_overflow(
         await collect(anthropic_provider.stream(request(model=MODEL)))
 
     assert "/compact" in str(info.value) and "210000 tokens" in str(info.value)
+
+
+async def test_reasoning_asks_for_adaptive_thinking(llm_server, anthropic_provider) -> None:
+    from tests.fake_llm_server import text, thinking
+    from tunacode_tui.providers.base import ChatRequest
+    from tunacode_tui.providers.messages import Message
+    from tunacode_tui.providers.stream import ThinkingChunk
+
+    llm_server.add(thinking("weighing options", signature="s1"), text("ok"))
+    request = ChatRequest(model="claude-sonnet-5-5", system="s", messages=[Message.user("hi")], tools=[],
+                          reasoning="high")
+    events = [e async for e in anthropic_provider.stream(request)]
+    body = llm_server.requests[0].body
+    assert body["thinking"] == {"type": "adaptive", "display": "summarized"}
+    assert body["output_config"] == {"effort": "high"}
+    assert any(isinstance(e, ThinkingChunk) for e in events)

@@ -372,3 +372,15 @@ async def test_stopping_early_closes_the_response(
 
     events = await collect(openai_provider.stream(request()))
     assert ended(events).message.text == "next turn"
+
+
+def test_reasoning_effort_only_for_reasoning_models() -> None:
+    from tunacode_tui.providers.base import ChatRequest
+    from tunacode_tui.providers.messages import Message
+    from tunacode_tui.providers.openai_chat import OpenAIChatProvider
+
+    provider = OpenAIChatProvider(api_key="k", base_url="http://127.0.0.1:9/v1")
+    ask = ChatRequest(model="gpt-5.5", system="s", messages=[Message.user("hi")], tools=[], reasoning="low")
+    assert provider.build_params(ask)["reasoning_effort"] == "low"
+    ask.model = "gpt-4.1"
+    assert "reasoning_effort" not in provider.build_params(ask)

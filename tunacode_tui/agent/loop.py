@@ -213,6 +213,7 @@ class Agent:
                     tools=self._specs(),
                     max_tokens=self.config.settings.max_response_tokens or min(info.max_output, 32_000),
                     stream=self.config.settings.enable_streaming,
+                    reasoning=self.config.settings.reasoning,
                 )
                 emit(RequestStarted(iteration, self.model.full_name, self.clock()))
                 executor = ResponseExecutor(

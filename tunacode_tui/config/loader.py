@@ -26,6 +26,12 @@ _MAY_BE_ZERO = {"max_retries"}
 
 def _coerce_setting(name: str, value: Any, expected: Any, path: Path) -> Any:
     kind = type(expected) if expected is not None else None
+    if name == "reasoning":
+        if value is None or value in ("low", "medium", "high"):
+            return value
+        raise ConfigError(
+            f'{path}: settings.reasoning must be "low", "medium", "high" or null, got {json.dumps(value)}.'
+        )
     if name in {"context_window", "max_response_tokens"}:
         if value is None:
             return None

@@ -42,6 +42,8 @@ class Settings:
     allowed_tools: list[str] = field(default_factory=list)
     allowed_dirs: list[str] = field(default_factory=list)
     pass_keys_to_bash: bool = False
+    # "low" | "medium" | "high": ask reasoning models to think (shown with /thoughts on); null: default.
+    reasoning: str | None = None
     # Start read-only tools while the model is still streaming (off only to measure what it buys).
     early_tool_start: bool = True
 

@@ -97,6 +97,9 @@ class AnthropicProvider:
                 {"name": t.name, "description": t.description, "input_schema": t.parameters}
                 for t in request.tools
             ]
+        if request.reasoning:
+            params["thinking"] = {"type": "adaptive", "display": "summarized"}
+            params["output_config"] = {"effort": request.reasoning}
         if self._prompt_caching:
             # Top-level cache_control marks the last cacheable block, so each turn re-reads the
             # previous prefix from cache instead of paying for the whole conversation again.

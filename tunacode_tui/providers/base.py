@@ -33,6 +33,9 @@ class ChatRequest:
     tools: list[ToolSpec]
     max_tokens: int | None = None
     stream: bool = True
+    # "low" | "medium" | "high" asks reasoning models to think (Anthropic adaptive thinking with that
+    # effort, OpenAI reasoning_effort); None leaves the provider's default.
+    reasoning: str | None = None
 
 
 class Provider(Protocol):

@@ -168,6 +168,9 @@ class OpenAIChatProvider:
             # only know max_tokens.
             key = "max_completion_tokens" if self.name == "openai" else "max_tokens"
             params[key] = request.max_tokens
+        if request.reasoning and (self._uses_developer_role(request.model) or self.name != "openai"):
+            # OpenAI accepts it only on reasoning models; OpenRouter and compatible servers pass it on.
+            params["reasoning_effort"] = request.reasoning
         return params
 
     def _uses_developer_role(self, model: str) -> bool:
