@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
 from tunacode_tui.providers.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart
+from tunacode_tui.session.redact import mask_secrets
 from tunacode_tui.ui import format as fmt
 
 MAX_PART_CHARS = 4_000
@@ -45,10 +46,13 @@ class HistoryDumpScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
     AUTO_FOCUS = "#messages"
 
-    def __init__(self, messages: list[Message], count: Callable[[Message], int]) -> None:
+    def __init__(
+        self, messages: list[Message], count: Callable[[Message], int], secrets: list[str] | None = None
+    ) -> None:
         super().__init__()
         self.messages = messages
         self.count = count
+        self.secrets = secrets or []
 
     def compose(self) -> ComposeResult:
         counts = [self.count(m) for m in self.messages]
@@ -61,5 +65,5 @@ class HistoryDumpScreen(Screen[None]):
             for index, (message, tokens) in enumerate(zip(self.messages, counts, strict=True), start=1):
                 with Vertical(classes=f"message -{message.role}"):
                     yield Label(Content(f"#{index} {message.role} · {fmt.tokens(tokens)} tokens"), classes="head")
-                    yield Static(Content(describe(message)), classes="body")
+                    yield Static(Content(mask_secrets(describe(message), self.secrets)), classes="body")
         yield Footer()

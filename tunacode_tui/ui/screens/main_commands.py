@@ -198,7 +198,8 @@ class CommandsMixin:
         assert self.agent is not None
         from tunacode_tui.ui.screens.history_dump import HistoryDumpScreen
 
-        self.app.push_screen(HistoryDumpScreen(list(self.agent.state.messages), self.agent.meter.count))
+        self.app.push_screen(HistoryDumpScreen(list(self.agent.state.messages), self.agent.meter.count,
+                                               self.app.config.secrets()))
 
     async def command_analytics(self: MainScreen, argument: str) -> None:
         if argument.lower() not in ("", "tools"):
