@@ -127,3 +127,15 @@ def test_version_and_help() -> None:
     assert out.returncode == 0 and out.stdout.startswith("tunacode ")
     out = subprocess.run([sys.executable, "-m", "tunacode_tui", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "--output-format" in out.stdout
+
+
+def test_input_mistakes_are_one_line_errors(llm_server: FakeLLMServer, project: Path, tmp_path: Path) -> None:
+    empty = run_cli(llm_server, project, tmp_path, "-p", "  ")
+    assert empty.returncode == 2 and "prompt is empty" in empty.stderr
+    proc = subprocess.run([sys.executable, "-m", "tunacode_tui", "--cwd", str(tmp_path / "nope"), "-p", "hi"],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and "no such folder" in proc.stderr
+    no_url = run_cli(llm_server, project, tmp_path, "-p", "hi", "--model", "openai-compatible:qwen",
+                     env={"OPENAI_BASE_URL": ""})
+    assert no_url.returncode == 1 and "Traceback" not in no_url.stderr and "OPENAI_BASE_URL" in no_url.stderr
+    assert no_url.stderr.count("OPENAI_BASE_URL") <= 2  # said once, not repeated by every layer

@@ -34,10 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _setup_logging() -> None:
     """``LOG_LEVEL`` sends logs to a file in the platformdirs log dir, never to the terminal."""
+    import logging
+
     level = os.environ.get("LOG_LEVEL", "").upper()
     if not level:
+        # Without this, Python's last-resort handler would print warnings and tracebacks over the TUI.
+        for name in ("tunacode", "tunacode_tui"):
+            logging.getLogger(name).addHandler(logging.NullHandler())
         return
-    import logging
 
     from tunacode_tui.config.paths import log_dir
 
@@ -67,8 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("tunacode: --max-parallel must be 1 or more", file=sys.stderr)
             return 2
         config.settings.max_parallel = args.max_parallel
-    root = Path(args.cwd).resolve() if args.cwd else Path.cwd()
+    root = Path(args.cwd).expanduser().resolve() if args.cwd else Path.cwd()
+    if not root.is_dir():
+        print(f"tunacode: --cwd {args.cwd}: no such folder", file=sys.stderr)
+        return 2
     if args.prompt is not None:
+        if not args.prompt.strip():
+            print("tunacode: the prompt is empty: pass the request after -p", file=sys.stderr)
+            return 2
         import asyncio
 
         from tunacode_tui.headless import run_headless

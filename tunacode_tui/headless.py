@@ -91,7 +91,7 @@ class JsonLinesSink:
         elif isinstance(event, Notice):
             self.notices.append(event)
             self.write("notice", event.t, level=event.level, text=event.text)
-            if self.fmt != "stream-json" and event.level != "info":
+            if self.fmt != "stream-json" and event.level == "warning":  # errors end the run, printed once
                 print(f"tunacode: {event.text}", file=sys.stderr)
         elif isinstance(event, PermissionRequested):
             if self.yolo:

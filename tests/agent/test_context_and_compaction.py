@@ -141,3 +141,43 @@ async def test_context_overflow_compacts_once_and_retries(llm_server: FakeLLMSer
         await pool.aclose()
     assert ended.reason == "completed" and ended.text == "answered after compaction"
     assert agent.state.messages[0].text.startswith(SUMMARY_PREFIX)
+
+
+async def test_a_cut_off_summary_keeps_the_history(llm_server: FakeLLMServer, project: Path) -> None:
+    from tests.fake_llm_server import stop, thinking
+    from tunacode_tui.agent.compaction import CompactionFailed
+
+    llm_server.add(thinking("so much to think about"), stop("max_tokens"))
+    agent, pool = make_agent(llm_server, project)
+    history = [m for i in range(4) for m in _turn(i)]
+    agent.state.messages.extend(history)
+    try:
+        with pytest.raises(CompactionFailed):
+            await agent.compact()
+    finally:
+        await pool.aclose()
+    assert agent.state.messages == history
+
+
+def test_one_long_turn_is_cut_between_steps() -> None:
+    turn = _turn(0)[:3]
+    steps = [turn[0]]
+    for i in range(6):
+        call = ToolCallPart(f"s{i}", "read_file", {"file_path": f"f{i}"})
+        steps += [Message("assistant", [call]), Message("tool", [ToolResultPart(f"s{i}", "read_file", "x")])]
+    old, recent = split_for_compaction(steps, keep_turns=2)
+    assert old and recent[0].role == "assistant" and old[-1].role == "tool"
+    assert len([m for m in recent if m.role == "assistant"]) == 3
+
+
+async def test_nothing_to_cut_is_said_not_faked(llm_server: FakeLLMServer, project: Path) -> None:
+    agent, pool = make_agent(llm_server, project)
+    agent.state.messages.append(Message.user("only one prompt"))
+    events: list = []
+    try:
+        assert await agent.compact(emit=events.append) == ""
+    finally:
+        await pool.aclose()
+    assert [e.text for e in events if isinstance(e, Notice)] == [
+        "Nothing to compact yet: the conversation is too short to cut."]
+    assert not llm_server.requests

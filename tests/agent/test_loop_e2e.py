@@ -204,7 +204,8 @@ async def test_loop_guard_stops_identical_repeats(llm_server: FakeLLMServer, pro
         await pool.aclose()
     assert ended.reason == "loop_guard"
     assert any(isinstance(e, Notice) and "Loop guard" in e.text for e in events)
-    assert sum(isinstance(e, ToolCallFinished) for e in events) == 2
+    statuses = [e.status for e in events if isinstance(e, ToolCallFinished)]
+    assert statuses == ["done", "done", "refused", "refused"]  # refused before running, not after
 
 
 async def test_refused_write_reaches_the_model(llm_server: FakeLLMServer, project: Path) -> None:
@@ -364,3 +365,44 @@ async def test_window_reported_by_a_local_endpoint_is_used(llm_server: FakeLLMSe
     gauge = next(e for e in events if isinstance(e, UsageUpdated))
     assert gauge.context_window == 32768 and gauge.context_tokens == 1010
     assert gauge.cost == 0.0  # a local endpoint is free, not "unknown"
+
+
+async def test_loop_guard_refuses_before_running_even_when_streamed_early(llm_server: FakeLLMServer,
+                                                                         project: Path) -> None:
+    for _ in range(3):
+        llm_server.add(tool_call("read_file", {"file_path": "a.py"}), text("again " * 10), delay=0.01, chunk_size=4)
+    llm_server.add(text("ok, stopping"))
+    agent, pool = make_agent(llm_server, project)
+    events: list = []
+    try:
+        await agent.run_turn("loop", allow_all(events))
+    finally:
+        await pool.aclose()
+    third = [e for e in events if isinstance(e, ToolCallFinished)][2]
+    assert third.status == "refused" and "loop guard" in third.result
+    assert all(isinstance(e, BatchFinished) for e in events if type(e).__name__ == "BatchFinished")
+    started = {e.batch for e in events if type(e).__name__ == "BatchStarted"}
+    finished = {e.batch for e in events if isinstance(e, BatchFinished)}
+    assert started == finished  # every announced batch was closed
+
+
+async def test_failing_filesystem_calls_are_results_not_tracebacks(llm_server: FakeLLMServer, project: Path) -> None:
+    import os
+
+    os.mkfifo(project / "pipe")
+    llm_server.add(
+        tool_call("update_file", {"file_path": "pipe", "old_text": "a", "new_text": "b"}),
+        tool_call("write_file", {"file_path": "a.py/inside.txt", "content": "x"}),
+        tool_call("write_file", {"file_path": "n" * 300 + ".txt", "content": "x"}),
+    )
+    llm_server.add(text("understood"))
+    agent, pool = make_agent(llm_server, project)
+    agent.state.yolo = True
+    try:
+        ended = await asyncio.wait_for(agent.run_turn("break things", lambda e: None), 20)
+    finally:
+        await pool.aclose()
+    assert ended.reason == "completed"
+    results = agent.state.messages[2].tool_results
+    assert all(r.is_error for r in results)
+    assert not any("Cancelled" in r.content for r in results)

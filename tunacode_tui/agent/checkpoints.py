@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,14 @@ from tunacode_tui.tools.paths import resolve_path
 FILE_TOOLS = ("write_file", "update_file")
 
 
+# update_file refuses files larger than this; a checkpoint need not hold more.
+MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024
+
+
 def _digest(path: Path) -> str | None:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
-    except FileNotFoundError:
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
 
 
@@ -32,8 +37,13 @@ def _digest(path: Path) -> str | None:
 class FileCheckpoint:
     path: Path
     before: bytes | None  # None: the file did not exist
+    before_hash: str | None = None
     after_hash: str | None = None
     mode: int | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.after_hash != self.before_hash
 
 
 @dataclass(slots=True)
@@ -62,7 +72,11 @@ class UndoReport:
 
 
 class Checkpoints:
-    """Kept in ``ToolContext.services['checkpoints']``; the loop calls ``begin_turn`` per user prompt."""
+    """Kept in ``ToolContext.services['checkpoints']``; the loop calls ``begin_turn`` per user prompt.
+
+    ``before_change`` reads the file, so the executor runs it in a thread; only regular files (or
+    absent ones) up to ``MAX_CHECKPOINT_BYTES`` are saved: a FIFO or a device must never be opened here.
+    """
 
     def __init__(self) -> None:
         self.turns: list[TurnCheckpoint] = []
@@ -81,35 +95,47 @@ class Checkpoints:
             return None
         try:
             path = resolve_path(ctx, args["file_path"], for_write=True)
-        except ToolError:
+        except (ToolError, OSError, ValueError):
             return None  # the tool itself will refuse and say why
         turn = self._current()
-        if path not in turn.files:
-            try:
-                before: bytes | None = path.read_bytes()
-                mode = os.stat(path).st_mode & 0o7777
-            except (FileNotFoundError, IsADirectoryError):
-                before, mode = None, None
-            turn.files[path] = FileCheckpoint(path, before, mode=mode)
+        if path in turn.files:
+            return path
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            turn.files[path] = FileCheckpoint(path, None)
+            return path
+        except OSError:
+            return None
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CHECKPOINT_BYTES:
+            return None  # the tool refuses these; nothing to save
+        try:
+            before = path.read_bytes()
+        except OSError:
+            return None
+        turn.files[path] = FileCheckpoint(path, before, hashlib.sha256(before).hexdigest(),
+                                          mode=stat.S_IMODE(info.st_mode))
         return path
 
     def after_change(self, path: Path | None) -> None:
+        """Called after every attempt, successful or not, cancelled or not: the disk decides."""
         if path is None:
             return
-        turn = self._current()
-        if path in turn.files:
-            turn.files[path].after_hash = _digest(path)
+        for turn in reversed(self.turns):
+            if path in turn.files:
+                turn.files[path].after_hash = _digest(path)
+                return
 
     def undo(self, ctx: ToolContext) -> UndoReport:
         report = UndoReport()
-        while self.turns and not any(cp.after_hash for cp in self.turns[-1].files.values()):
-            self.turns.pop()  # turns whose changes all failed left nothing to undo
+        while self.turns and not any(cp.changed for cp in self.turns[-1].files.values()):
+            self.turns.pop()  # turns whose attempts all failed left nothing to undo
         if not self.turns:
             return report
         turn = self.turns.pop()
         for path, cp in turn.files.items():
-            if cp.after_hash is None and cp.before is not None:
-                continue  # the change never happened
+            if not cp.changed:
+                continue
             shown = os.path.relpath(path, ctx.root)
             if _digest(path) != cp.after_hash:
                 report.skipped.append(shown)

@@ -7,12 +7,14 @@ pre-compaction history stays in the session journal: compaction never destroys d
 from __future__ import annotations
 
 from tunacode_tui.providers.base import ChatRequest, Provider
+from tunacode_tui.providers.errors import ProviderError
 from tunacode_tui.providers.messages import Message, TextPart
 from tunacode_tui.providers.retry import stream_with_retry
 from tunacode_tui.providers.stream import StreamEnded, TextChunk
 from tunacode_tui.session.accounting import message_text
 
 KEEP_TURNS = 2
+KEEP_STEPS = 3
 SUMMARY_PREFIX = "[Summary of the earlier conversation, written when it was compacted]\n\n"
 
 SUMMARY_INSTRUCTIONS = """\
@@ -30,13 +32,21 @@ def turn_starts(messages: list[Message]) -> list[int]:
     return [i for i, m in enumerate(messages) if m.role == "user" and not m.tool_results]
 
 
-def split_for_compaction(messages: list[Message], keep_turns: int = KEEP_TURNS) -> tuple[list[Message], list[Message]]:
+def split_for_compaction(
+    messages: list[Message], keep_turns: int = KEEP_TURNS, keep_steps: int = KEEP_STEPS
+) -> tuple[list[Message], list[Message]]:
+    """Where to cut: before the last ``keep_turns`` prompts; with fewer prompts, before the last prompt;
+    in one long turn, between its steps (an assistant message right after a complete set of tool
+    results), keeping the last ``keep_steps``. Returns ``([], messages)`` when there is nothing to cut."""
     starts = turn_starts(messages)
-    if len(starts) <= keep_turns:
-        # Too few turns to keep some verbatim: summarise everything before the last prompt.
-        cut = starts[-1] if starts else len(messages)
-    else:
+    if len(starts) > keep_turns:
         cut = starts[-keep_turns]
+    elif starts and starts[-1] > 0:
+        cut = starts[-1]
+    else:
+        steps = [i for i in range(1, len(messages))
+                 if messages[i].role == "assistant" and messages[i - 1].role == "tool"]
+        cut = steps[-min(keep_steps, len(steps))] if steps else 0
     return messages[:cut], messages[cut:]
 
 
@@ -51,6 +61,10 @@ def transcript(messages: list[Message], limit: int = 400_000) -> str:
     return text[-limit:]
 
 
+class CompactionFailed(ProviderError):
+    """The summary came back empty or cut off: the history is kept as it was."""
+
+
 async def compact_history(
     *,
     provider: Provider,
@@ -59,28 +73,37 @@ async def compact_history(
     messages: list[Message],
     focus: str = "",
     keep_turns: int = KEEP_TURNS,
-) -> tuple[str, list[Message]]:
+    reasoning: str | None = None,
+) -> tuple[str, list[Message]] | None:
+    """The summary and the new history, or None when there is nothing to compact."""
     old, recent = split_for_compaction(messages, keep_turns)
     if not old:
-        return "", list(messages)
+        return None
     focus_line = f"Pay special attention to: {focus}" if focus else ""
     request = ChatRequest(
         model=model,
         system=system,
         messages=[Message.user(transcript(old) + "\n\n---\n" + SUMMARY_INSTRUCTIONS.format(focus=focus_line))],
         tools=[],
-        max_tokens=4096,
+        # Reasoning models spend part of this on thinking; a cut-off summary is refused below.
+        max_tokens=16_384 if reasoning else 8192,
+        reasoning=reasoning,
     )
     chunks: list[str] = []
     final = ""
+    stop = ""
     async for event in stream_with_retry(lambda: provider.stream(request)):
         if isinstance(event, TextChunk):
             chunks.append(event.text)
         elif isinstance(event, StreamEnded):
-            final = event.message.text
-    summary = (final or "".join(chunks)).strip() or "(the model returned an empty summary)"
-    head = [
-        Message("user", [TextPart(SUMMARY_PREFIX + summary)]),
-        Message("assistant", [TextPart("Understood. I have the summary and will continue from it.")]),
-    ]
+            final, stop = event.message.text, event.stop_reason
+    summary = (final or "".join(chunks)).strip()
+    if not summary:
+        raise CompactionFailed("the model returned an empty summary")
+    if stop == "max_tokens":
+        raise CompactionFailed("the summary was cut off at the token limit; try /compact with a narrower "
+                               "focus")
+    head = [Message("user", [TextPart(SUMMARY_PREFIX + summary)])]
+    if recent and recent[0].role == "user":  # keep user/assistant alternation
+        head.append(Message("assistant", [TextPart("Understood. I have the summary and will continue from it.")]))
     return summary, head + list(recent)

@@ -116,6 +116,7 @@ class ResponseExecutor:
         clock: Callable[[], float] = time.monotonic,
         semaphore: asyncio.Semaphore | None = None,
         early_start: bool = True,
+        guard: Callable[[ToolCallPart], str | None] | None = None,
     ) -> None:
         self._tools = tools
         self._ctx = ctx
@@ -132,6 +133,8 @@ class ResponseExecutor:
         self._barrier_seen = not early_start
         self._batches: list[BatchFinished] = []
         self._cancelled = False
+        self._guard = guard
+        self._open: dict[int, _Batch] = {}
 
     # -- classification ---------------------------------------------------------------------------
     def is_read_only(self, call: ToolCallPart) -> bool:
@@ -162,8 +165,9 @@ class ResponseExecutor:
         slot.done = loop.create_future()
         if not batch.announced:
             batch.announced = True
+            self._open[batch.number] = batch
             self._emit(BatchStarted(batch.number, len(batch.indexes), batch.parallel, self._clock()))
-        elif len(batch.indexes) > 1:
+        elif not batch.closed:
             self._emit(BatchGrew(batch.number, len(batch.indexes), self._clock()))
         slot.handle = self._spawner.spawn(
             self._run_call(slot), batch=batch.number, description=f"{slot.call.name} {slot.call.id}"
@@ -199,14 +203,28 @@ class ResponseExecutor:
             if not slot.done.done():  # the spawner dropped it before it ran (e.g. worker cancelled early)
                 now = self._clock()
                 slot.done.set_result(self._finished(slot, False, CANCELLED_RESULT, None, now, now, "cancelled"))
-        finished = [s.done.result() for s in slots if s.done is not None]
+        self._close_batch(batch)
+
+    def _close_batch(self, batch: _Batch) -> None:
+        """Report a batch whose calls all have results (finished, failed or cancelled)."""
+        self._open.pop(batch.number, None)
+        slots = [self._slots[i] for i in batch.indexes]
+        finished = [s.done.result() for s in slots if s.done is not None and s.done.done()]
+        if not finished:
+            return
         started = min(f.started for f in finished)
         ended = max(f.ended for f in finished)
         statuses = {f.status for f in finished}
         status = "cancelled" if "cancelled" in statuses else ("failed" if not all(f.ok for f in finished) else "done")
         batch.parallel = len(slots) > 1 and self._max_parallel > 1
         event = BatchFinished(
-            batch.number, len(slots), batch.parallel, started, ended, sum(f.duration for f in finished), status,
+            batch.number,
+            len(slots),
+            batch.parallel,
+            started,
+            ended,
+            sum(f.duration for f in finished),
+            status,
             active=union_length([(f.started, f.ended) for f in finished]),
         )
         self._batches.append(event)
@@ -228,6 +246,8 @@ class ResponseExecutor:
             if not slot.done.done():
                 now = self._clock()
                 slot.done.set_result(self._finished(slot, False, CANCELLED_RESULT, None, now, now, "cancelled"))
+        for batch in list(self._open.values()):  # every announced batch gets its end, "cancelled" included
+            self._close_batch(batch)
 
     def results(self) -> list[ToolResultPart]:
         out = []
@@ -271,18 +291,30 @@ class ResponseExecutor:
     async def _run_call(self, slot: _Slot) -> None:
         call = slot.call
         assert slot.done is not None
-        started = ended = self._clock()
+        started = self._clock()
         ok, result, display, status = False, CANCELLED_RESULT, None, "cancelled"
-        acquired = False
+        acquired = announced = False
         try:
-            await self._semaphore.acquire()
-            acquired = True
+            # Checks and the permission prompt come first: they are not tool time and need no slot.
+            refusal = await self._precheck(call)
+            if refusal is None:
+                await self._semaphore.acquire()
+                acquired = True
             started = self._clock()
             self._emit(ToolCallStarted(slot.batch, call.id, call.name, call.arguments, started))
-            ok, result, display, status = await self._execute(call)
+            announced = True
+            ok, result, display, status = refusal or await self._execute(call)
         except asyncio.CancelledError:
             ok, result, display, status = False, CANCELLED_RESULT, None, "cancelled"
             raise
+        except Exception as exc:  # a bug here must not kill the loop or the call's siblings
+            log.exception("tool call %s failed", call.name)
+            ok, result, display, status = (
+                False,
+                f"Error: {call.name} failed: {type(exc).__name__}: {exc}",
+                None,
+                "failed",
+            )
         finally:
             ended = self._clock()
             if acquired:
@@ -291,10 +323,11 @@ class ResponseExecutor:
             log.debug("Tool execution completed in %.3fs (%s, %s)", finished.duration, call.name, status)
             if not slot.done.done():
                 slot.done.set_result(finished)
-            if acquired:
+            if announced:
                 self._emit(finished)
 
-    async def _execute(self, call: ToolCallPart) -> tuple[bool, str, str | None, str]:
+    async def _precheck(self, call: ToolCallPart) -> tuple[bool, str, str | None, str] | None:
+        """Why this call must not run (as its result), or None to run it."""
         if call.parse_error:
             problem = f"Error: the tool call could not be read: {call.parse_error}. Send valid JSON."
             return False, problem, None, "failed"
@@ -305,22 +338,34 @@ class ResponseExecutor:
         problem = validate_arguments(tool.parameters, call.arguments)
         if problem:
             return False, f"Error: invalid arguments for {call.name}: {problem}", None, "failed"
+        if self._guard is not None and (stopped := self._guard(call)):
+            return False, stopped, None, "refused"
         if not tool.read_only:
             decision = await self._permission(call, tool)
             if not decision.allow:
                 why = f" The user said: {decision.reason}" if decision.reason else ""
                 return False, f"The user refused to run {call.name}.{why}", None, "refused"
+        return None
+
+    async def _execute(self, call: ToolCallPart) -> tuple[bool, str, str | None, str]:
+        tool = self._tools[call.name]
         checkpoints = self._ctx.services.get("checkpoints")
-        touched = checkpoints.before_change(call.name, call.arguments, self._ctx) if checkpoints else None
+        touched = None
         try:
+            if checkpoints is not None and not tool.read_only:
+                touched = await asyncio.to_thread(checkpoints.before_change, call.name, call.arguments, self._ctx)
             output = await tool.run(call.arguments, self._ctx)
-            if checkpoints is not None:
-                checkpoints.after_change(touched)
         except ToolError as exc:
             return False, f"Error: {exc}", None, "failed"
+        except OSError as exc:  # the file system said no: the model can act on that
+            return False, f"Error: {call.name}: {exc.strerror or exc}.", None, "failed"
         except Exception as exc:  # a bug in a tool must not kill the loop or its siblings
             log.exception("tool %s crashed", call.name)
             return False, f"Error: {call.name} failed unexpectedly: {type(exc).__name__}: {exc}", None, "failed"
+        finally:
+            if touched is not None:
+                # Also after a cancel: a write may have landed while we were told to stop.
+                checkpoints.after_change(touched)
         return True, output.content, output.display, "done"
 
 

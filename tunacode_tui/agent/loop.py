@@ -36,7 +36,7 @@ from tunacode_tui.agent.state import SessionState
 from tunacode_tui.config.settings import Config
 from tunacode_tui.providers import catalog
 from tunacode_tui.providers.base import ChatRequest, ModelRef, Provider
-from tunacode_tui.providers.errors import ContextOverflow, ProviderError, StreamInterrupted
+from tunacode_tui.providers.errors import ConfigurationError, ContextOverflow, ProviderError, StreamInterrupted
 from tunacode_tui.providers.messages import Message, TextPart, ToolCallPart, ToolResultPart, Usage
 from tunacode_tui.providers.retry import stream_with_retry
 from tunacode_tui.providers.stream import (
@@ -49,6 +49,8 @@ from tunacode_tui.session.accounting import ContextMeter
 from tunacode_tui.tools.base import Tool, ToolContext
 
 log = logging.getLogger("tunacode.agent")
+
+LOOP_GUARD_PREFIX = "Stopped by the loop guard:"
 
 ProviderFactory = Callable[[ModelRef], Provider]
 
@@ -174,7 +176,8 @@ class Agent:
         self._turn_cost = 0.0
         batches: list[BatchFinished] = []
         text_out = ""
-        repeats: tuple[str, int] = ("", 0)
+        self._recent_calls: list[set[str]] = []
+        guard_hits = 0
         iteration = 0
         executor: ResponseExecutor | None = None
         streamed: list[str] = []
@@ -217,6 +220,7 @@ class Agent:
                 )
                 emit(RequestStarted(iteration, self.model.full_name, self.clock()))
                 executor = ResponseExecutor(
+                    guard=self._loop_guard,
                     tools=self.tools,
                     ctx=self.ctx,
                     spawner=self.spawner,
@@ -267,6 +271,9 @@ class Agent:
                     await executor.cancel()
                     raise StreamInterrupted("The model's response ended without a final event.")
 
+                if ended.stop_reason == "max_tokens":
+                    emit(Notice("warning", "The answer was cut off at the response token limit. Raise "
+                                "settings.max_response_tokens, or ask the model to continue.", self.clock()))
                 message = ended.message
                 # Calls that were never announced as ready (a provider that only reports them at the end).
                 submitted = executor.submitted_ids
@@ -288,54 +295,46 @@ class Agent:
                         emit(Notice("warning", "The model sent an empty response.", self.clock()))
                     return end("completed")
 
-                signature = "|".join(call_signature(c) for c in calls)
-                repeats = (signature, repeats[1] + 1) if repeats[0] == signature else (signature, 1)
-                limit = self.config.settings.loop_guard_repeats
-                if repeats[1] >= limit:
-                    await executor.cancel()
-                    results = [
-                        ToolResultPart(
-                            c.id,
-                            c.name,
-                            f"Stopped: you made this exact call {repeats[1]} times in a "
-                            "row. Do not repeat it; use the earlier result or try something else.",
-                            is_error=True,
-                        )
-                        for c in calls
-                    ]
-                    executor = None
-                    self._append(Message("tool", list(results)))
-                    emit(
-                        Notice(
-                            "warning",
-                            f"Loop guard: {calls[0].name} was called {repeats[1]} times in a row "
-                            "with the same arguments; it was not run again.",
-                            self.clock(),
-                        )
-                    )
-                    if repeats[1] > limit:
-                        return end("loop_guard")
-                    continue
-
                 results = await executor.finish()
-                batches.extend(executor.batches)
-                self.state.batches.extend(executor.batches)
-                self.state.calls.extend(executor.finished_calls)
+                self._record_batches(executor, batches)
                 executor = None
                 self._append(Message("tool", list(results)))
+                self._recent_calls.append({call_signature(c) for c in calls})
+                guarded = [r for r in results if r.content.startswith(LOOP_GUARD_PREFIX)]
+                if guarded:
+                    emit(Notice("warning", f"Loop guard: {guarded[0].name} was asked for again with the same "
+                                "arguments; it was not run.", self.clock()))
+                    guard_hits += 1
+                    if guard_hits > 1:  # warned once and still repeating: stop the turn
+                        return end("loop_guard")
         except asyncio.CancelledError:
             if executor is not None:
                 await executor.cancel()
+                self._record_batches(executor, batches)
                 self._close_dangling(executor.results())
             elif streamed and pending_assistant is None:
                 self._append(Message("assistant", [TextPart("".join(streamed) + "\n\n[cancelled by the user]")]))
             self._close_dangling([])
             end("cancelled")
             raise
-        except ProviderError as exc:
+        except (ProviderError, ConfigurationError) as exc:
             self._close_dangling([])
             emit(Notice("error", str(exc), self.clock()))
             return end("error", str(exc))
+
+    def _loop_guard(self, call: ToolCallPart) -> str | None:
+        """Refuse, before it runs, a call identical to one made in each of the last N-1 responses."""
+        previous = self.config.settings.loop_guard_repeats - 1
+        recent = self._recent_calls[-previous:] if previous > 0 else []
+        if previous <= 0 or len(recent) < previous or not all(call_signature(call) in s for s in recent):
+            return None
+        return (f"{LOOP_GUARD_PREFIX} you made this exact call {previous + 1} times in a row. Do not repeat it; "
+                "use the earlier result or try something else.")
+
+    def _record_batches(self, executor: ResponseExecutor, batches: list[BatchFinished]) -> None:
+        batches.extend(executor.batches)
+        self.state.batches.extend(executor.batches)
+        self.state.calls.extend(executor.finished_calls)
 
     def _close_dangling(self, results: list[ToolResultPart]) -> None:
         """Keep the history valid: every tool call in the last assistant message gets a result."""
@@ -384,36 +383,40 @@ class Agent:
 
     # -- compaction -------------------------------------------------------------------------------
     async def _maybe_auto_compact(self, emit: Callable[[AgentEvent], None]) -> None:
+        from tunacode_tui.agent.compaction import split_for_compaction
+
         window = self.model_info.context_window
         threshold = self.config.settings.auto_compact_threshold
         used = self.context_tokens()
-        if window and used > threshold * window and len(self.state.messages) > 2:
-            emit(
-                Notice(
-                    "warning",
-                    f"Context at {used:,}/{window:,} tokens (over {threshold:.0%}): compacting automatically.",
-                    self.clock(),
-                )
-            )
+        if not window or used <= threshold * window or not split_for_compaction(self.state.messages)[0]:
+            return
+        emit(Notice("warning", f"Context at {used:,}/{window:,} tokens (over {threshold:.0%}): "
+                    "compacting automatically.", self.clock()))
+        from tunacode_tui.agent.compaction import CompactionFailed
+
+        try:
             await self.compact(emit=emit)
+        except CompactionFailed as exc:
+            emit(Notice("warning", f"Automatic compaction failed ({exc}); continuing with the full history.",
+                        self.clock()))
 
     async def compact(self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None) -> str:
+        """Summarise and shorten the history. Returns the summary ("" when there was nothing to cut).
+        Raises ``CompactionFailed`` (a ProviderError) when the summary is unusable; the history is kept."""
         from tunacode_tui.agent.compaction import compact_history
 
         emit = emit or self._emit
         before = self.context_tokens()
-        summary, messages = await compact_history(
-            provider=self.provider,
-            model=self.model.model,
-            system=self.system_prompt,
-            messages=self.state.messages,
-            focus=focus,
+        outcome = await compact_history(
+            provider=self.provider, model=self.model.model, system=self.system_prompt,
+            messages=self.state.messages, focus=focus, reasoning=self.config.settings.reasoning,
         )
+        if outcome is None:
+            emit(Notice("info", "Nothing to compact yet: the conversation is too short to cut.", self.clock()))
+            return ""
+        summary, messages = outcome
         self.replace_history(messages)
         after = self.context_tokens()
-        emit(
-            Notice(
-                "info", f"Compacted: {before:,} → {after:,} tokens (saved {max(0, before - after):,}).", self.clock()
-            )
-        )
+        emit(Notice("info", f"Compacted: {before:,} → {after:,} tokens (saved {max(0, before - after):,}).",
+                    self.clock()))
         return summary

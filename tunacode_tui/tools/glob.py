@@ -134,7 +134,9 @@ def _rg_files(start: Path, include_hidden: bool, max_depth: int | None) -> list[
     rg = find_rg()
     if rg is None or os.environ.get("TUNACODE_GREP_BACKEND") == "python":
         return None
-    cmd = [rg, "--files", "--no-require-git", "--no-messages", "--follow"]
+    # No --follow: a symlinked folder may point outside the project (or at /); the Python walk does not
+    # descend into linked folders either.
+    cmd = [rg, "--files", "--no-require-git", "--no-messages"]
     if include_hidden:
         cmd.append("--hidden")
     if max_depth is not None:
