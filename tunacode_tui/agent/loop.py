@@ -52,6 +52,12 @@ log = logging.getLogger("tunacode.agent")
 
 LOOP_GUARD_PREFIX = "Stopped by the loop guard:"
 
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", ")")) else text + "."
+
+
 ProviderFactory = Callable[[ModelRef], Provider]
 
 
@@ -238,7 +244,11 @@ class Agent:
                     async for event in stream_with_retry(
                         lambda provider=provider, request=request: provider.stream(request),
                         on_retry=lambda err, delay, attempt: emit(
-                            Notice("warning", f"{err} Retrying in {delay:.1f}s (attempt {attempt + 1}).", self.clock())
+                            Notice(
+                                "warning",
+                                f"{_sentence(str(err))} Retrying in {delay:.1f}s (attempt {attempt + 1}).",
+                                self.clock(),
+                            )
                         ),
                         max_total_seconds=max(60.0, self.config.settings.request_timeout),
                         max_attempts=self.config.settings.max_retries + 1,
@@ -272,8 +282,14 @@ class Agent:
                     raise StreamInterrupted("The model's response ended without a final event.")
 
                 if ended.stop_reason == "max_tokens":
-                    emit(Notice("warning", "The answer was cut off at the response token limit. Raise "
-                                "settings.max_response_tokens, or ask the model to continue.", self.clock()))
+                    emit(
+                        Notice(
+                            "warning",
+                            "The answer was cut off at the response token limit. Raise "
+                            "settings.max_response_tokens, or ask the model to continue.",
+                            self.clock(),
+                        )
+                    )
                 message = ended.message
                 # Calls that were never announced as ready (a provider that only reports them at the end).
                 submitted = executor.submitted_ids
@@ -302,8 +318,14 @@ class Agent:
                 self._recent_calls.append({call_signature(c) for c in calls})
                 guarded = [r for r in results if r.content.startswith(LOOP_GUARD_PREFIX)]
                 if guarded:
-                    emit(Notice("warning", f"Loop guard: {guarded[0].name} was asked for again with the same "
-                                "arguments; it was not run.", self.clock()))
+                    emit(
+                        Notice(
+                            "warning",
+                            f"Loop guard: {guarded[0].name} was asked for again with the same "
+                            "arguments; it was not run.",
+                            self.clock(),
+                        )
+                    )
                     guard_hits += 1
                     if guard_hits > 1:  # warned once and still repeating: stop the turn
                         return end("loop_guard")
@@ -328,8 +350,10 @@ class Agent:
         recent = self._recent_calls[-previous:] if previous > 0 else []
         if previous <= 0 or len(recent) < previous or not all(call_signature(call) in s for s in recent):
             return None
-        return (f"{LOOP_GUARD_PREFIX} you made this exact call {previous + 1} times in a row. Do not repeat it; "
-                "use the earlier result or try something else.")
+        return (
+            f"{LOOP_GUARD_PREFIX} you made this exact call {previous + 1} times in a row. Do not repeat it; "
+            "use the earlier result or try something else."
+        )
 
     def _record_batches(self, executor: ResponseExecutor, batches: list[BatchFinished]) -> None:
         batches.extend(executor.batches)
@@ -390,15 +414,23 @@ class Agent:
         used = self.context_tokens()
         if not window or used <= threshold * window or not split_for_compaction(self.state.messages)[0]:
             return
-        emit(Notice("warning", f"Context at {used:,}/{window:,} tokens (over {threshold:.0%}): "
-                    "compacting automatically.", self.clock()))
+        emit(
+            Notice(
+                "warning",
+                f"Context at {used:,}/{window:,} tokens (over {threshold:.0%}): compacting automatically.",
+                self.clock(),
+            )
+        )
         from tunacode_tui.agent.compaction import CompactionFailed
 
         try:
             await self.compact(emit=emit)
         except CompactionFailed as exc:
-            emit(Notice("warning", f"Automatic compaction failed ({exc}); continuing with the full history.",
-                        self.clock()))
+            emit(
+                Notice(
+                    "warning", f"Automatic compaction failed ({exc}); continuing with the full history.", self.clock()
+                )
+            )
 
     async def compact(self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None) -> str:
         """Summarise and shorten the history. Returns the summary ("" when there was nothing to cut).
@@ -408,8 +440,12 @@ class Agent:
         emit = emit or self._emit
         before = self.context_tokens()
         outcome = await compact_history(
-            provider=self.provider, model=self.model.model, system=self.system_prompt,
-            messages=self.state.messages, focus=focus, reasoning=self.config.settings.reasoning,
+            provider=self.provider,
+            model=self.model.model,
+            system=self.system_prompt,
+            messages=self.state.messages,
+            focus=focus,
+            reasoning=self.config.settings.reasoning,
         )
         if outcome is None:
             emit(Notice("info", "Nothing to compact yet: the conversation is too short to cut.", self.clock()))
@@ -417,6 +453,9 @@ class Agent:
         summary, messages = outcome
         self.replace_history(messages)
         after = self.context_tokens()
-        emit(Notice("info", f"Compacted: {before:,} → {after:,} tokens (saved {max(0, before - after):,}).",
-                    self.clock()))
+        emit(
+            Notice(
+                "info", f"Compacted: {before:,} → {after:,} tokens (saved {max(0, before - after):,}).", self.clock()
+            )
+        )
         return summary

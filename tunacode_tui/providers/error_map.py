@@ -34,7 +34,7 @@ _LABELS = {
     "openai": "OpenAI",
     "anthropic": "Anthropic",
     "openrouter": "OpenRouter",
-    "openai-compatible": "The OpenAI-compatible server",
+    "openai-compatible": "the OpenAI-compatible server",
 }
 
 _MAX_DETAIL = 300
@@ -68,6 +68,11 @@ class ErrorContext:
     @property
     def label(self) -> str:
         return _LABELS.get(self.provider, self.provider)
+
+    @property
+    def subject(self) -> str:
+        """The label at the start of a sentence."""
+        return self.label[:1].upper() + self.label[1:]
 
 
 def parse_retry_after(headers: Mapping[str, str] | None, *, now: float | None = None) -> float | None:
@@ -143,11 +148,11 @@ def _map_status(exc: BaseException, status: int, ctx: ErrorContext) -> ProviderE
 
     if status == 401:
         return AuthenticationFailed(
-            f"{ctx.label} rejected the API key (401). {key_hint} or run `tunacode --setup`.{said}", **common
+            f"{ctx.subject} rejected the API key (401). {key_hint} or run `tunacode --setup`.{said}", **common
         )
     if status == 403:
         return AuthenticationFailed(
-            f"{ctx.label} refused access (403): the key may lack permission for model '{ctx.model}'. "
+            f"{ctx.subject} refused access (403): the key may lack permission for model '{ctx.model}'. "
             f"{key_hint}.{said}",
             **common,
         )
@@ -168,29 +173,29 @@ def _map_status(exc: BaseException, status: int, ctx: ErrorContext) -> ProviderE
     # 402 is OpenRouter's "out of credits"; Anthropic says "credit balance is too low" with a 400.
     if status == 402 or (status in (400, 429) and any(marker in haystack for marker in _QUOTA_MARKERS)):
         return QuotaExhausted(
-            f"{ctx.label} says the account is out of quota or credit ({status}); retrying will not help. "
+            f"{ctx.subject} says the account is out of quota or credit ({status}); retrying will not help. "
             f"Check billing for the key in {ctx.key_env or 'your config'}.{said}",
             **common,
         )
     if status == 429:
         wait = f" Suggested wait: {retry_after:g} s." if retry_after is not None else ""
         return RateLimited(
-            f"{ctx.label} is rate-limiting requests (429).{wait}{said}", retry_after=retry_after, **common
+            f"{ctx.subject} is rate-limiting requests (429).{wait}{said}", retry_after=retry_after, **common
         )
     if status == 408:
         return ProviderTimeout(
-            f"{ctx.label} timed out handling the request (408); it may succeed on retry.{said}",
+            f"{ctx.subject} timed out handling the request (408); it may succeed on retry.{said}",
             retry_after=retry_after,
             **common,
         )
     if status >= 500 or status == 409:
         what = "is overloaded" if status == 529 else "had a server error"
         return ServerError(
-            f"{ctx.label} {what} ({status}); retrying may help.{said}", retry_after=retry_after, **common
+            f"{ctx.subject} {what} ({status}); retrying may help.{said}", retry_after=retry_after, **common
         )
     if status in (400, 422):
-        return BadRequest(f"{ctx.label} rejected the request ({status}).{said}", **common)
-    return ProviderError(f"{ctx.label} answered with HTTP {status}.{said}", **common)
+        return BadRequest(f"{ctx.subject} rejected the request ({status}).{said}", **common)
+    return ProviderError(f"{ctx.subject} answered with HTTP {status}.{said}", **common)
 
 
 def _map_stream_error_event(exc: BaseException, ctx: ErrorContext) -> ProviderError:
@@ -205,21 +210,21 @@ def _map_stream_error_event(exc: BaseException, ctx: ErrorContext) -> ProviderEr
             provider=ctx.provider,
         )
     if "rate_limit" in haystack:
-        return RateLimited(f"{ctx.label} is rate-limiting requests.{said}", provider=ctx.provider)
+        return RateLimited(f"{ctx.subject} is rate-limiting requests.{said}", provider=ctx.provider)
     if any(marker in haystack for marker in _QUOTA_MARKERS):
-        return QuotaExhausted(f"{ctx.label} says the account is out of quota or credit.{said}",
+        return QuotaExhausted(f"{ctx.subject} says the account is out of quota or credit.{said}",
                               provider=ctx.provider)
     if "invalid_request" in haystack:
-        return BadRequest(f"{ctx.label} rejected the request.{said}", provider=ctx.provider)
+        return BadRequest(f"{ctx.subject} rejected the request.{said}", provider=ctx.provider)
     # Overloads and upstream failures reported inside the stream: provider-side, worth a retry.
-    return ServerError(f"{ctx.label} reported an error mid-stream.{said}", provider=ctx.provider)
+    return ServerError(f"{ctx.subject} reported an error mid-stream.{said}", provider=ctx.provider)
 
 
 def _timeout(ctx: ErrorContext, mid_stream: bool) -> ProviderTimeout:
     after = f" after {ctx.timeout:g} s" if ctx.timeout else ""
     what = "stopped sending data" if mid_stream else "did not answer"
     return ProviderTimeout(
-        f"{ctx.label} {what}{after} (model '{ctx.model}'). "
+        f"{ctx.subject} {what}{after} (model '{ctx.model}'). "
         "If this keeps happening, raise the request timeout in the config.",
         provider=ctx.provider,
     )
