@@ -139,3 +139,17 @@ def test_input_mistakes_are_one_line_errors(llm_server: FakeLLMServer, project: 
                      env={"OPENAI_BASE_URL": ""})
     assert no_url.returncode == 1 and "Traceback" not in no_url.stderr and "OPENAI_BASE_URL" in no_url.stderr
     assert no_url.stderr.count("OPENAI_BASE_URL") <= 2  # said once, not repeated by every layer
+
+
+def test_debug_log_goes_to_the_log_file_not_the_terminal(llm_server: FakeLLMServer, project: Path,
+                                                          tmp_path: Path) -> None:
+    four_reads(llm_server)
+    llm_server.add(text("ok"))
+    logs = tmp_path / "logs"
+    proc = run_cli(llm_server, project, tmp_path, "-p", "read", "--max-parallel", "4",
+                   env={"LOG_LEVEL": "DEBUG", "TUNACODE_LOG_DIR": str(logs)})
+    assert proc.returncode == 0, proc.stderr
+    assert "Tool execution completed" not in proc.stderr + proc.stdout
+    text_ = (logs / "tunacode.log").read_text()
+    assert "Tool execution completed in" in text_ and "Parallel batch completed in" in text_
+    assert "sk-test" not in text_

@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging() -> None:
+def _setup_logging(secrets: list[str]) -> None:
     """``LOG_LEVEL`` sends logs to a file in the platformdirs log dir, never to the terminal."""
     import logging
 
@@ -47,11 +47,20 @@ def _setup_logging() -> None:
 
     directory = log_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(
-        filename=directory / "tunacode.log",
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from tunacode_tui.session.redact import mask_secrets
+
+    class _MaskSecrets(logging.Filter):
+        """SDK debug logs echo requests; keys must not reach the file."""
+
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg = mask_secrets(record.getMessage(), secrets)
+            record.args = None
+            return True
+
+    handler = logging.FileHandler(directory / "tunacode.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_MaskSecrets())
+    logging.basicConfig(level=getattr(logging, level, logging.INFO), handlers=[handler])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,12 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from tunacode_tui.config import ConfigError, load_config
 
-    _setup_logging()
     try:
         config = load_config()
     except ConfigError as exc:
         print(f"tunacode: {exc}", file=sys.stderr)
         return 2
+    _setup_logging(config.secrets())
     if args.max_parallel is not None:
         if args.max_parallel < 1:
             print("tunacode: --max-parallel must be 1 or more", file=sys.stderr)
