@@ -71,7 +71,7 @@ async def main_and_inspector(server: FakeLLMServer) -> None:
         await pilot.pause(0.3)
         _save(app, "inspector")
         await pilot.press("escape")
-        await app.push_screen(PermissionScreen("update_file", "file_path=tunacode_tui/config/loader.py", DIFF))
+        await app.push_screen(PermissionScreen("update_file", "file_path=src/config.py", DIFF))
         await pilot.pause(0.3)
         _save(app, "permission")
 
