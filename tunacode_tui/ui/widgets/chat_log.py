@@ -2,13 +2,22 @@
 
 Only the last ``max_blocks`` blocks stay mounted; older ones leave the DOM (the conversation itself
 stays in the agent's state, and ``/dump`` shows all of it), so a long session stays responsive.
+Answers, or their first blocks, more than ``FREEZE_SCREENS`` screens away from the view are frozen (their
+Markdown widgets hidden behind a blank of the same height) and shown again as they come near it: Textual lays
+out every displayed widget on each frame, so what is displayed, not what is on screen, sets the cost of a frame
+while an answer streams.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+
+from textual import events
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -20,6 +29,12 @@ from tunacode_tui.ui.widgets.tool_call_entry import ToolCallEntry
 from tunacode_tui.ui.widgets.user_message import UserMessage
 
 MAX_BLOCKS = 200
+FREEZE_SCREENS = 1
+"""Answers (or their first blocks) further than this many screens from the view are frozen."""
+THAW_SCREENS = 0.5
+"""Frozen answers closer than this many screens to the view are shown again."""
+VIRTUALIZE_DELAY = 0.25
+"""How long after blocks come or an answer grows to freeze what they pushed away (after a scroll: at once)."""
 
 
 class ChatLog(VerticalScroll):
@@ -43,9 +58,69 @@ class ChatLog(VerticalScroll):
         self._answer: AssistantMessage | None = None
         self._thinking: ThinkingBlock | None = None
         self._pruned_note: Static | None = None
+        self._virtualize_timer: Timer | None = None
+        self._virtualize_now = False
+        self._width = 0
 
     def on_mount(self) -> None:
         self.anchor()
+
+    # -- freezing what is far from the view -----------------------------------------------------
+    def _watch_scroll_y(self) -> None:
+        # Before the next frame: positions in the scrolled content do not move, and thawing inside a batch means
+        # the frame after a jump shows the answers, not their blank stand-ins.
+        self._schedule_virtualize(0.0)
+
+    async def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._width:  # frozen heights were measured at the old width
+            self._width = event.size.width
+            answers = [block for block in self.blocks if isinstance(block, AssistantMessage) and block.frozen_height]
+            with self.app.batch_update():
+                await asyncio.gather(*(answer.thaw_below() for answer in answers))
+
+    def _schedule_virtualize(self, delay: float = VIRTUALIZE_DELAY) -> None:
+        """Freeze and thaw in ``delay`` seconds, or for 0 (the view moved) right after the current message."""
+        if not self.is_mounted:
+            return
+        if delay == 0.0:
+            if not self._virtualize_now:
+                self._virtualize_now = True
+                self.call_next(self._virtualize)
+        elif self._virtualize_timer is None:
+            self._virtualize_timer = self.set_timer(delay, self._virtualize, name="freeze far answers")
+
+    async def _virtualize(self) -> None:
+        if self._virtualize_timer is not None:
+            self._virtualize_timer.stop()
+            self._virtualize_timer = None
+        self._virtualize_now = False
+        screen = self.scrollable_content_region.height
+        if not screen:
+            return
+        top, bottom = self.scroll_y, self.scroll_y + screen
+        near_top, near_bottom = top - THAW_SCREENS * screen, bottom + THAW_SCREENS * screen
+        far_top, far_bottom = top - FREEZE_SCREENS * screen, bottom + FREEZE_SCREENS * screen
+        thaws: list[Awaitable[None]] = []
+        freezes: list[Awaitable[None]] = []
+        unplaced = False
+        for block in self.blocks:
+            if not isinstance(block, AssistantMessage):
+                continue
+            if not (region := block.virtual_region):
+                unplaced = True  # not laid out yet
+                continue
+            frozen_bottom = region.y + block.frozen_height
+            if block.frozen_height and frozen_bottom > near_top and region.y < near_bottom:
+                thaws.append(block.thaw_below(int(near_top) - region.y))
+            elif region.bottom < far_top or region.y > far_bottom:
+                freezes.append(block.freeze_above(region.height + 1))
+            elif region.y < far_top and frozen_bottom < far_top:
+                freezes.append(block.freeze_above(int(far_top) - region.y))
+        if thaws or freezes:
+            with self.app.batch_update():
+                await asyncio.gather(*thaws, *freezes)
+        if thaws or unplaced:  # what was shown again may be frozen again in part, once it is laid out
+            self._schedule_virtualize()
 
     @property
     def blocks(self) -> list[Widget]:
@@ -54,6 +129,7 @@ class ChatLog(VerticalScroll):
     async def add_block(self, block: Widget) -> Widget:
         await self.mount(block)
         await self._prune()
+        self._schedule_virtualize()
         return block
 
     async def _prune(self) -> None:
@@ -77,18 +153,25 @@ class ChatLog(VerticalScroll):
         await self.add_block(UserMessage(prompt))
 
     async def append_answer(self, fragment: str) -> None:
+        """A text delta: buffered by the answer, which re-renders at most every ``FLUSH_INTERVAL``."""
         if self._answer is None:
-            self._thinking = None
+            self._end_thinking()
             self._answer = AssistantMessage()
             await self.add_block(self._answer)
-        await self._answer.write(fragment)
+        self._answer.write(fragment)
+        self._schedule_virtualize()  # the view follows the answer: no scroll event says what it pushed away
 
     async def end_answer(self) -> None:
-        """The model finished (or paused for tools): flush the stream; the next text starts a new block."""
+        """The model finished (or paused for tools): render the rest; the next text starts a new block."""
         answer, self._answer = self._answer, None
-        self._thinking = None
+        self._end_thinking()
         if answer is not None:
             await answer.finish()
+
+    def _end_thinking(self) -> None:
+        thinking, self._thinking = self._thinking, None
+        if thinking is not None:
+            thinking.flush()
 
     async def add_answer(self, markdown: str) -> None:
         """A whole answer at once (streaming off)."""
@@ -100,6 +183,7 @@ class ChatLog(VerticalScroll):
         return self._answer is not None
 
     async def append_thinking(self, fragment: str) -> None:
+        """A thinking delta: buffered by the block, which re-renders at most every ``FLUSH_INTERVAL``."""
         if self._thinking is None:
             await self.end_answer()
             self._thinking = ThinkingBlock()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Collapsible, Static
 
@@ -10,6 +13,8 @@ from tunacode_tui.ui.activity import STATUS_ICONS, CallRecord
 from tunacode_tui.ui.highlighting import highlight_diff, highlight_result
 
 PREVIEW_LINES = 200
+PREVIEW_CHARS = 20_000
+"""The chat shows at most this much of a result; the batch inspector and the session keep all of it."""
 
 
 def call_title(call: CallRecord) -> str:
@@ -19,10 +24,19 @@ def call_title(call: CallRecord) -> str:
     return f"{STATUS_ICONS[call.status]} {call.name}{summary}{duration}{status}"
 
 
+def preview(text: str) -> tuple[str, int]:
+    """The start of ``text`` that the chat shows, and how many lines it leaves out."""
+    if len(text) <= PREVIEW_CHARS and text.count("\n") < PREVIEW_LINES:
+        return text, 0  # the same string: nothing is copied
+    lines = text[:PREVIEW_CHARS].splitlines()[:PREVIEW_LINES]
+    return "\n".join(lines), text.count("\n") + 1 - len(lines)
+
+
 class ToolCallEntry(Collapsible):
     """Collapsed: ``✓ read_file  path=a.py  0.12s``. Expanded: the result (or diff), highlighted.
 
-    The result is highlighted on first expansion, so a long session of unopened calls costs nothing.
+    Only a preview of the result is kept (the call's record, with all of it, stays with the batch inspector), and
+    it is highlighted on first expansion, so a long session of unopened calls costs little.
     """
 
     DEFAULT_CSS = """
@@ -41,21 +55,24 @@ class ToolCallEntry(Collapsible):
 
     def __init__(self, call: CallRecord) -> None:
         super().__init__(title=call_title(call), collapsed=True)
-        self.call = call
         self.add_class(f"-{call.status}")
+        self.tool = call.name
+        self.args: dict[str, Any] = call.args
+        self.is_diff = bool(call.display)
+        self.preview, self.hidden_lines = preview(call.display or call.result)
         self._filled = False
 
-    def on_collapsible_expanded(self, event: Collapsible.Expanded) -> None:
+    def compose(self) -> ComposeResult:
+        yield self._title  # the contents are mounted when first expanded: one widget less per call until then
+
+    async def on_collapsible_expanded(self, event: Collapsible.Expanded) -> None:
         if event.collapsible is not self or self._filled:
             return
         self._filled = True
-        call = self.call
-        if call.display:
-            body = highlight_diff(call.display)
+        if self.is_diff:
+            body = highlight_diff(self.preview)
         else:
-            lines = call.result.splitlines()
-            text = "\n".join(lines[:PREVIEW_LINES])
-            body = highlight_result(call.name, call.args, text)
-            if len(lines) > PREVIEW_LINES:
-                body = body.append(Content(f"\n… {len(lines) - PREVIEW_LINES} more lines (open the batch to see all)"))
-        self.query_one(Collapsible.Contents).mount(Static(body, classes="tool-call-entry--result"))
+            body = highlight_result(self.tool, self.args, self.preview)
+        if self.hidden_lines:
+            body = body.append(Content(f"\n… {self.hidden_lines} more lines (open the batch to see all)"))
+        await self.mount(Collapsible.Contents(Static(body, classes="tool-call-entry--result")))
