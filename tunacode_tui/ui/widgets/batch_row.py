@@ -51,6 +51,7 @@ class BatchRow(Widget):
     def __init__(self, record: BatchRecord) -> None:
         super().__init__(id=f"batch-{record.number}")
         self.record = record
+        self._content_width = 0  # set on resize; 0 until the first layout
         self.set_reactive(BatchRow.status, record.status)
 
     def on_mount(self) -> None:
@@ -81,9 +82,14 @@ class BatchRow(Widget):
         kind = {"done": "ok", "failed": "bad"}.get(status, "warn")
         return STATUS_ICONS[status], kind
 
+    def on_resize(self, event: events.Resize) -> None:
+        # Read the width here, not in render: ``self.size`` asks the screen's compositor for this widget's
+        # region, which rebuilds its map of every widget after a scroll (seconds in a long session).
+        self._content_width = event.size.width - self.styles.gutter.width
+
     def render(self) -> Content:
         record = self.record
-        width = max(20, self.size.width or 40)
+        width = max(20, self._content_width or 40)
         noun = "call" if record.size == 1 else "calls"
         parts: list[tuple[str, Style] | str] = [(f"#{record.number}", self._style("header")),
                                                 f"  {record.size} {noun}"]
