@@ -60,6 +60,14 @@ def _no_env_keys(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(var, raising=False)
 
 
+async def run(agent: Agent, pool: ProviderPool, prompt: str, sink) -> TurnEnded:
+    """One turn, then close the pool's clients whatever happened."""
+    try:
+        return await agent.run_turn(prompt, sink)
+    finally:
+        await pool.aclose()
+
+
 def allow_all(events: list):
     def sink(event: object) -> None:
         events.append(event)
@@ -85,10 +93,7 @@ async def test_reads_in_parallel_then_update_then_answer(llm_server: FakeLLMServ
     llm_server.add(text("Done: c.py now says 'new'."), usage(input=1400, output=12))
     agent, pool = make_agent(llm_server, project, api=api)
     events: list = []
-    try:
-        ended = await agent.run_turn("update c.py", allow_all(events))
-    finally:
-        await pool.aclose()
+    ended = await run(agent, pool, "update c.py", allow_all(events))
 
     assert ended.reason == "completed", ended.error
     assert ended.text == "Done: c.py now says 'new'."
@@ -154,10 +159,7 @@ async def test_reads_start_while_the_model_is_still_streaming(llm_server: FakeLL
     llm_server.add(text("done"))
     agent, pool = make_agent(llm_server, project)
     events: list = []
-    try:
-        await agent.run_turn("go", allow_all(events))
-    finally:
-        await pool.aclose()
+    await run(agent, pool, "go", allow_all(events))
     first_tool = next(i for i, e in enumerate(events) if isinstance(e, ToolCallFinished))
     later_text = [i for i, e in enumerate(events) if isinstance(e, TextDelta) and i > first_tool]
     assert later_text, "the first read finished before the stream ended"
@@ -169,10 +171,7 @@ async def test_malformed_tool_json_is_reported_and_the_loop_continues(llm_server
     llm_server.add(text("Sorry, retrying is not needed."))
     agent, pool = make_agent(llm_server, project)
     events: list = []
-    try:
-        ended = await agent.run_turn("go", allow_all(events))
-    finally:
-        await pool.aclose()
+    ended = await run(agent, pool, "go", allow_all(events))
     assert ended.reason == "completed"
     result = agent.state.messages[2].tool_results[0]
     assert result.is_error and "could not be read" in result.content
@@ -184,10 +183,7 @@ async def test_max_iterations_stops_cleanly(llm_server: FakeLLMServer, project: 
     agent, pool = make_agent(llm_server, project)
     agent.state.max_iterations = 2
     events: list = []
-    try:
-        ended = await agent.run_turn("loop", allow_all(events))
-    finally:
-        await pool.aclose()
+    ended = await run(agent, pool, "loop", allow_all(events))
     assert ended.reason == "max_iterations" and ended.iterations == 2
     assert any(isinstance(e, Notice) and "limit" in e.text for e in events)
     assert agent.state.messages[-1].role == "tool"  # history still valid
@@ -198,10 +194,7 @@ async def test_loop_guard_stops_identical_repeats(llm_server: FakeLLMServer, pro
         llm_server.add(tool_call("read_file", {"file_path": "a.py"}))
     agent, pool = make_agent(llm_server, project)
     events: list = []
-    try:
-        ended = await agent.run_turn("loop", allow_all(events))
-    finally:
-        await pool.aclose()
+    ended = await run(agent, pool, "loop", allow_all(events))
     assert ended.reason == "loop_guard"
     assert any(isinstance(e, Notice) and "Loop guard" in e.text for e in events)
     statuses = [e.status for e in events if isinstance(e, ToolCallFinished)]
@@ -219,10 +212,7 @@ async def test_refused_write_reaches_the_model(llm_server: FakeLLMServer, projec
         if isinstance(event, PermissionRequested):
             event.future.set_result(PermissionDecision(False, reason="not in this folder"))
 
-    try:
-        await agent.run_turn("write", refuse)
-    finally:
-        await pool.aclose()
+    await run(agent, pool, "write", refuse)
     assert not (project / "new.txt").exists()
     result = agent.state.messages[2].tool_results[0]
     assert "refused" in result.content and "not in this folder" in result.content
@@ -261,10 +251,7 @@ async def test_provider_error_is_a_clear_notice(llm_server: FakeLLMServer, proje
     llm_server.add(status(401, message="Incorrect API key provided"))
     agent, pool = make_agent(llm_server, project)
     events: list = []
-    try:
-        ended = await agent.run_turn("hi", allow_all(events))
-    finally:
-        await pool.aclose()
+    ended = await run(agent, pool, "hi", allow_all(events))
     assert ended.reason == "error" and "OPENAI_API_KEY" in (ended.error or "")
     assert "sk-test" not in (ended.error or "")
 
@@ -279,10 +266,7 @@ async def test_undo_restores_the_last_turn_and_spares_later_edits(llm_server: Fa
     llm_server.add(text("changed"))
     agent, pool = make_agent(llm_server, project)
     agent.state.yolo = True
-    try:
-        await agent.run_turn("change things", lambda e: None)
-    finally:
-        await pool.aclose()
+    await run(agent, pool, "change things", lambda e: None)
     assert (project / "c.py").read_text() == "VALUE = 'new'\n"
     (project / "a.py").write_text("user edited meanwhile\n")  # changed by someone else since
     report = agent.undo()
@@ -301,10 +285,7 @@ async def test_rate_limit_then_success_is_retried_visibly(llm_server: FakeLLMSer
     llm_server.add(text("made it"))
     agent, pool = make_agent(llm_server, project)
     events: list = []
-    try:
-        ended = await agent.run_turn("hi", allow_all(events))
-    finally:
-        await pool.aclose()
+    ended = await run(agent, pool, "hi", allow_all(events))
     assert ended.reason == "completed" and ended.text == "made it"
     retries = [e.text for e in events if isinstance(e, Notice) and "Retrying" in e.text]
     assert len(retries) == 2 and "0.2s" in retries[0]
@@ -317,10 +298,7 @@ async def test_dropped_stream_mid_tool_call_keeps_history_valid(llm_server: Fake
                    tool_call("read_file", {"file_path": "b.py"}), drop_after(6), chunk_size=3)
     agent, pool = make_agent(llm_server, project)
     events: list = []
-    try:
-        ended = await agent.run_turn("hi", allow_all(events))
-    finally:
-        await pool.aclose()
+    ended = await run(agent, pool, "hi", allow_all(events))
     assert ended.reason == "error"
     assert [m.role for m in agent.state.messages] == ["user"]  # nothing half-formed was appended
     assert any(isinstance(e, Notice) and e.level == "error" for e in events)
@@ -342,10 +320,7 @@ async def test_empty_response_is_a_notice_not_a_crash(llm_server: FakeLLMServer,
     llm_server.add(usage(input=10, output=0))
     agent, pool = make_agent(llm_server, project)
     events: list = []
-    try:
-        ended = await agent.run_turn("hi", allow_all(events))
-    finally:
-        await pool.aclose()
+    ended = await run(agent, pool, "hi", allow_all(events))
     assert ended.reason == "completed"
     assert any(isinstance(e, Notice) and "empty response" in e.text for e in events)
 
@@ -358,10 +333,7 @@ async def test_window_reported_by_a_local_endpoint_is_used(llm_server: FakeLLMSe
     pool = ProviderPool()
     agent = build_agent(config, model="openai-compatible:local-coder", root=project, pool=pool)
     events: list = []
-    try:
-        await agent.run_turn("hi", events.append)
-    finally:
-        await pool.aclose()
+    await run(agent, pool, "hi", events.append)
     gauge = next(e for e in events if isinstance(e, UsageUpdated))
     assert gauge.context_window == 32768 and gauge.context_tokens == 1010
     assert gauge.cost == 0.0  # a local endpoint is free, not "unknown"
@@ -374,10 +346,7 @@ async def test_loop_guard_refuses_before_running_even_when_streamed_early(llm_se
     llm_server.add(text("ok, stopping"))
     agent, pool = make_agent(llm_server, project)
     events: list = []
-    try:
-        await agent.run_turn("loop", allow_all(events))
-    finally:
-        await pool.aclose()
+    await run(agent, pool, "loop", allow_all(events))
     third = [e for e in events if isinstance(e, ToolCallFinished)][2]
     assert third.status == "refused" and "loop guard" in third.result
     assert all(isinstance(e, BatchFinished) for e in events if type(e).__name__ == "BatchFinished")
