@@ -14,8 +14,9 @@ from typing import Any
 
 import anthropic
 
+from tunacode_tui.providers.adapter_base import SdkAdapter
 from tunacode_tui.providers.base import ChatRequest
-from tunacode_tui.providers.error_map import ErrorContext, map_error
+from tunacode_tui.providers.error_map import map_error
 from tunacode_tui.providers.errors import ProviderError, StreamInterrupted
 from tunacode_tui.providers.messages import (
     Message,
@@ -41,7 +42,7 @@ from tunacode_tui.providers.stream import (
 DEFAULT_MAX_TOKENS = 8192
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkAdapter):
     """One ``AsyncAnthropic`` client for one (base URL, key); ``stream`` yields neutral events."""
 
     def __init__(
@@ -55,32 +56,9 @@ class AnthropicProvider:
         key_env: str | None = "ANTHROPIC_API_KEY",
         prompt_caching: bool = True,
     ) -> None:
-        self.name = provider
-        self.base_url = base_url
-        self._key_env = key_env
-        self._api_key = api_key
-        self._timeout = timeout
+        super().__init__(api_key=api_key, base_url=base_url, provider=provider, timeout=timeout, key_env=key_env)
         self._prompt_caching = prompt_caching
-        self._client = anthropic.AsyncAnthropic(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=anthropic.Timeout(timeout, connect=min(timeout, 15.0)),
-            max_retries=0,  # retry.stream_with_retry is the only retry, so every retry is visible
-            default_headers=dict(extra_headers) if extra_headers else None,
-        )
-
-    async def aclose(self) -> None:
-        await self._client.close()
-
-    def _context(self, model: str) -> ErrorContext:
-        return ErrorContext(
-            provider=self.name,
-            model=model,
-            base_url=self.base_url,
-            key_env=self._key_env,
-            timeout=self._timeout,
-            api_key=self._api_key,
-        )
+        self._client = anthropic.AsyncAnthropic(**self._client_options(anthropic.Timeout, extra_headers))
 
     def build_params(self, request: ChatRequest) -> dict[str, Any]:
         """The Messages API parameters for ``request`` (without ``stream``), in wire format."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import openai
 
+from tunacode_tui.providers.adapter_base import SdkAdapter
 from tunacode_tui.providers.base import ChatRequest
 from tunacode_tui.providers.error_map import ErrorContext, map_error
 from tunacode_tui.providers.errors import ProviderError
@@ -44,7 +45,7 @@ _DEVELOPER_ROLE_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 _REASONING_FIELDS = ("reasoning_content", "reasoning")
 
 
-class OpenAIChatProvider:
+class OpenAIChatProvider(SdkAdapter):
     """One ``AsyncOpenAI`` client for one (provider, base URL, key); ``stream`` yields neutral events."""
 
     def __init__(
@@ -57,23 +58,10 @@ class OpenAIChatProvider:
         extra_headers: Mapping[str, str] | None = None,
         key_env: str | None = None,
     ) -> None:
-        self.name = provider
-        self.base_url = base_url
-        self._key_env = key_env
-        self._api_key = api_key
-        self._timeout = timeout
+        super().__init__(api_key=api_key, base_url=base_url, provider=provider, timeout=timeout, key_env=key_env)
         # Some compatible servers reject stream_options; remember it so only the first request pays.
         self._send_stream_options = True
-        self._client = openai.AsyncOpenAI(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=openai.Timeout(timeout, connect=min(timeout, 15.0)),
-            max_retries=0,  # retry.stream_with_retry is the only retry, so every retry is visible
-            default_headers=dict(extra_headers) if extra_headers else None,
-        )
-
-    async def aclose(self) -> None:
-        await self._client.close()
+        self._client = openai.AsyncOpenAI(**self._client_options(openai.Timeout, extra_headers))
 
     async def context_window(self, model: str) -> int | None:
         """The window an endpoint reports for ``model``, if it reports one: vLLM (``max_model_len``),
@@ -96,16 +84,6 @@ class OpenAIChatProvider:
                 if isinstance(value, int) and value > 0:
                     return value
         return None
-
-    def _context(self, model: str) -> ErrorContext:
-        return ErrorContext(
-            provider=self.name,
-            model=model,
-            base_url=self.base_url,
-            key_env=self._key_env,
-            timeout=self._timeout,
-            api_key=self._api_key,
-        )
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         """Send ``request`` and yield its events; failures are raised as typed ``ProviderError``s."""
