@@ -50,6 +50,8 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from tests.ui.helpers import displayed, frozen_in_view
+
 TOKEN = re.compile(r"\s*\S{1,4}|\s+")
 SIZE = (140, 45)
 RATE = 300.0  # tokens per second
@@ -401,20 +403,6 @@ async def settle(pilot: Any, seconds: float = 1.0) -> None:
     await pilot.pause()
 
 
-def displayed(widget: Any) -> int:
-    """How many widgets under ``widget`` Textual lays out on each frame (frozen blocks are hidden)."""
-    return sum(1 + displayed(child) for child in widget.displayed_children)
-
-
-def frozen_in_view(chat: Any) -> bool:
-    from tunacode_tui.ui.widgets.assistant_message import AssistantMessage
-
-    top, bottom = chat.scroll_y, chat.scroll_y + chat.scrollable_content_region.height
-    for answer in chat.query(AssistantMessage):
-        region = answer.virtual_region
-        if answer.frozen_height and region.y < bottom and region.y + answer.frozen_height > top:
-            return True
-    return False
 
 
 async def jump(chat: Any, watch: PaintWatch, to_top: bool) -> float:

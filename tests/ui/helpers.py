@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from textual.app import App
 from textual.message import Message
@@ -51,3 +52,20 @@ async def send(pilot: Pilot[object], prompt: str) -> None:
     screen.prompt.focus()
     screen.prompt.insert(prompt)
     await pilot.press("enter")
+
+
+def displayed(widget: Any) -> int:
+    """How many widgets under ``widget`` Textual lays out on each frame (frozen blocks are hidden)."""
+    return sum(1 + displayed(child) for child in widget.displayed_children)
+
+
+def frozen_in_view(chat: Any) -> bool:
+    """Whether an answer frozen behind its spacer overlaps the visible part of the chat."""
+    from tunacode_tui.ui.widgets.assistant_message import AssistantMessage
+
+    top, bottom = chat.scroll_y, chat.scroll_y + chat.scrollable_content_region.height
+    for answer in chat.query(AssistantMessage):
+        region = answer.virtual_region
+        if answer.frozen_height and region.y < bottom and region.y + answer.frozen_height > top:
+            return True
+    return False

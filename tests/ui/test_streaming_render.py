@@ -12,10 +12,9 @@ import pytest
 from markdown_it import MarkdownIt
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widget import Widget
 from textual.widgets import Markdown
 
-from tests.ui.helpers import wait_for
+from tests.ui.helpers import displayed, frozen_in_view, wait_for
 from tunacode_tui.ui.widgets import chat_log
 from tunacode_tui.ui.widgets.assistant_message import AssistantMessage, FrozenBlocks
 from tunacode_tui.ui.widgets.chat_log import ChatLog
@@ -230,15 +229,3 @@ async def test_answers_far_from_the_view_are_frozen_and_come_back_the_same(monke
         assert await views(pilot, chat) == expected
 
 
-def displayed(widget: Widget) -> int:
-    """How many widgets under ``widget`` Textual lays out (frozen blocks are hidden)."""
-    return sum(1 + displayed(child) for child in widget.displayed_children)
-
-
-def frozen_in_view(chat: ChatLog) -> bool:
-    top, bottom = chat.scroll_y, chat.scroll_y + chat.scrollable_content_region.height
-    for answer in chat.query(AssistantMessage):
-        region = answer.virtual_region
-        if answer.frozen_height and region.y < bottom and region.y + answer.frozen_height > top:
-            return True
-    return False
