@@ -14,6 +14,7 @@ from tunacode_tui.config.settings import Config
 from tunacode_tui.core.events import BatchFinished, Notice, TextDelta, TurnEnded
 from tunacode_tui.ui.app import make_app
 from tunacode_tui.ui.screens.batch_inspector import BatchInspectorScreen, CallDetails
+from tunacode_tui.ui.screens.confirm import ConfirmScreen
 from tunacode_tui.ui.screens.main import MainScreen
 from tunacode_tui.ui.screens.permission import PermissionScreen
 from tunacode_tui.ui.widgets.assistant_message import AssistantMessage
@@ -73,7 +74,7 @@ async def test_parallel_reads_show_as_one_batch_and_open_in_the_inspector(
         await wait_for(pilot, lambda: isinstance(app.screen, BatchInspectorScreen), "the inspector by keyboard")
 
 
-async def test_ctrl_k_compacts_and_ctrl_l_clears(
+async def test_ctrl_o_compacts_after_asking_and_ctrl_l_clears(
     llm_server: FakeLLMServer, config: Config, project: Path, recorder: Recorder
 ) -> None:
     for n in range(3):
@@ -89,7 +90,10 @@ async def test_ctrl_k_compacts_and_ctrl_l_clears(
         agent = screen.agent
         assert agent is not None and len(agent.state.messages) == 6
 
-        await pilot.press("ctrl+k")
+        await pilot.press("ctrl+o")  # a paid model: the key asks first
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the compaction question")
+        assert len(llm_server.requests) == 3
+        await pilot.press("y")
         await wait_for(pilot, lambda: any(e.text.startswith("Compacted") for e in recorder.events(Notice)),
                        "the compaction notice")
         await wait_for(pilot, lambda: not screen.busy, "compaction to finish")

@@ -40,8 +40,8 @@ def wait_for_screen(socket: str, needle: str, timeout: float = 20.0) -> str:
     raise AssertionError(f"{needle!r} did not appear within {timeout}s; the screen was:\n{screen}")
 
 
-def test_prompt_and_quit_in_a_real_terminal(llm_server: FakeLLMServer, tmp_path: Path) -> None:
-    llm_server.add(text("Hello from the fake model, through a real terminal."), usage(input=50, output=12))
+def start_app(socket: str, llm_server: FakeLLMServer, tmp_path: Path, size: tuple[int, int]) -> None:
+    """``tunacode`` in a detached tmux session ``app`` of ``size``, against ``llm_server``, in a clean environment."""
     config = tmp_path / "tunacode.json"
     config.write_text(json.dumps({
         "default_model": "openai:gpt-4.1",
@@ -55,9 +55,14 @@ def test_prompt_and_quit_in_a_real_terminal(llm_server: FakeLLMServer, tmp_path:
     }
     command = "env -i " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     command += f" {shlex.quote(str(SCRIPT))} --cwd {shlex.quote(str(project))}"
-    socket = f"tunacode-test-{os.getpid()}"
-    started = tmux(socket, "new-session", "-d", "-s", "app", "-x", "120", "-y", "40", command)
+    started = tmux(socket, "new-session", "-d", "-s", "app", "-x", str(size[0]), "-y", str(size[1]), command)
     assert started.returncode == 0, started.stderr
+
+
+def test_prompt_and_quit_in_a_real_terminal(llm_server: FakeLLMServer, tmp_path: Path) -> None:
+    llm_server.add(text("Hello from the fake model, through a real terminal."), usage(input=50, output=12))
+    socket = f"tunacode-test-{os.getpid()}"
+    start_app(socket, llm_server, tmp_path, (120, 40))
     try:
         wait_for_screen(socket, "openai:gpt-4.1")
         tmux(socket, "send-keys", "-t", "app", "-l", "say hello")
@@ -73,3 +78,34 @@ def test_prompt_and_quit_in_a_real_terminal(llm_server: FakeLLMServer, tmp_path:
     finally:
         tmux(socket, "kill-server")
     assert len(llm_server.requests) == 1
+
+
+LINE_61 = "The loader reads tunacode.json first, then the env overrides."
+
+
+def test_80x24_shows_a_61_character_line_whole_and_ctrl_c_cancels(llm_server: FakeLLMServer, tmp_path: Path) -> None:
+    """The default terminal size: the chat has the width (a 61-character answer line on one row), the footer
+    keeps Quit and Cancel, and Ctrl+C mid-response cancels it and leaves the app open."""
+    assert len(LINE_61) == 61
+    llm_server.add(text(LINE_61), usage(input=50, output=12))
+    llm_server.add(text("word " * 2000), chunk_size=5, delay=0.01)
+    socket = f"tunacode-test-80-{os.getpid()}"
+    start_app(socket, llm_server, tmp_path, (80, 24))
+    try:
+        screen = wait_for_screen(socket, "openai:gpt-4.1")
+        footer = screen.rstrip("\n").splitlines()[-1]
+        assert "Quit" in footer and "Cancel" in footer, footer
+        tmux(socket, "send-keys", "-t", "app", "-l", "explain")
+        tmux(socket, "send-keys", "-t", "app", "Enter")
+        screen = wait_for_screen(socket, "env overrides.")
+        assert any(LINE_61 in row for row in screen.splitlines()), screen
+        tmux(socket, "send-keys", "-t", "app", "-l", "write a lot")
+        tmux(socket, "send-keys", "-t", "app", "Enter")
+        wait_for_screen(socket, "word word word")
+        tmux(socket, "send-keys", "-t", "app", "C-c")
+        screen = wait_for_screen(socket, "Cancelled")
+        assert tmux(socket, "has-session", "-t", "app").returncode == 0, "Ctrl+C closed the app"
+        assert "Quit" in screen.rstrip("\n").splitlines()[-1]
+        assert len(llm_server.requests) == 2
+    finally:
+        tmux(socket, "kill-server")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from tunacode_tui.agent.accounting import ContextMeter
 from tunacode_tui.agent.checkpoints import Checkpoints, UndoReport
@@ -27,6 +28,7 @@ from tunacode_tui.core.events import (
     EventSink,
     HistoryCleared,
     HistoryCompacted,
+    HistoryRestored,
     MessageAppended,
     ModelChanged,
     Notice,
@@ -413,6 +415,12 @@ class Agent:
             self.state.reset_totals()
         self._replace_history([])
         self.publish(HistoryCleared(reset_totals, self.clock()))
+
+    def restore_history(self, messages: list[Message], todos: list[dict[str, Any]]) -> None:
+        """Undo a ``/clear`` (Ctrl+L pressed by reflex): ``messages`` and ``todos`` are the live history again."""
+        self.state.todos[:] = copy.deepcopy(todos)
+        self._replace_history(list(messages))
+        self.publish(HistoryRestored(list(messages), copy.deepcopy(todos), self.clock()))
 
     def undo(self) -> UndoReport:
         """``/undo``: restore the files the last turn changed (see ``agent/checkpoints.py``)."""

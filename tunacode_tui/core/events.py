@@ -211,6 +211,16 @@ class HistoryCleared:
 
 
 @dataclass(slots=True)
+class HistoryRestored:
+    """The undo of a ``/clear``: ``messages`` (and ``todos``) are the live history again. Recorded in full, like a
+    compaction, so that a resumed session shows what the user brought back."""
+
+    messages: list[Message]
+    todos: list[dict[str, Any]]
+    t: float
+
+
+@dataclass(slots=True)
 class ModelChanged:
     model: str
     t: float
@@ -219,7 +229,7 @@ class ModelChanged:
 AgentEvent = (
     TurnStarted | RequestStarted | TextDelta | ThinkingDelta | AssistantMessageAdded | BatchStarted | BatchGrew
     | ToolCallStarted | ToolCallFinished | BatchFinished | UsageUpdated | Notice | PermissionRequested | TurnEnded
-    | MessageAppended | HistoryCompacted | HistoryCleared | ModelChanged
+    | MessageAppended | HistoryCompacted | HistoryCleared | HistoryRestored | ModelChanged
 )
 
 

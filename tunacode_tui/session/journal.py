@@ -28,6 +28,7 @@ from tunacode_tui.core.events import (
     BatchFinished,
     HistoryCleared,
     HistoryCompacted,
+    HistoryRestored,
     MessageAppended,
     ModelChanged,
     Notice,
@@ -303,6 +304,10 @@ class SessionJournal:
         """``/clear``: the live history and todos start over; ``totals`` also zeroes tokens, cost and timings."""
         self._write("clear", sync=True, totals=totals)
 
+    def restore(self, messages: list[Message]) -> None:
+        """The undo of a ``clear``: ``messages`` are the live history again (recorded in full, as a compaction is)."""
+        self._write("restore", sync=True, messages=[m.to_dict() for m in messages])
+
     def settings(self, **changes: Any) -> None:
         """A per-session choice changed: ``model``, ``yolo``, ``max_iterations``."""
         self._write("settings", changes=changes)
@@ -362,6 +367,10 @@ class JournalListener:
                 journal.compaction(summary, kept, messages)
             case HistoryCleared(totals=totals):
                 journal.clear(totals=totals)
+            case HistoryRestored(messages=messages, todos=todos):
+                journal.restore(messages)
+                self._todos = copy.deepcopy(todos)
+                journal.todos(self._todos)
             case ModelChanged(model=model):
                 journal.settings(model=model)
             case _:

@@ -191,7 +191,7 @@ def replay(records: Iterable[tuple[int, dict[str, Any]]], loaded: LoadedSession)
         try:
             if kind == "message":
                 state.messages.append(Message.from_dict(record["message"]))
-            elif kind == "compaction":
+            elif kind in ("compaction", "restore"):
                 state.messages[:] = [Message.from_dict(m) for m in record["messages"]]
             elif kind == "clear":
                 state.clear_conversation()
@@ -323,7 +323,7 @@ def _summarize(path: Path, want_root: str | None) -> SessionInfo | None:
                 continue
             if message.role == "user" and not message.tool_results and message.text.strip():
                 preview = _preview(message)
-        elif kind == "compaction":
+        elif kind in ("compaction", "restore"):
             count = len(record.get("messages") or [])
         elif kind == "clear":
             count = 0

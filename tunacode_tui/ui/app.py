@@ -56,6 +56,7 @@ class TunaCodeApp(App[int]):
         self.continue_latest = continue_latest
         self.use_journal = journal
         self.journal: SessionJournal | None = None
+        self.agent: Agent | None = None  # the conversation on screen, printed to the scrollback on exit
         self.resumed: LoadedSession | None = None
         # Shown in the chat once it opens: resume results, journal problems.
         self.startup_notices: list[tuple[NoticeLevel, str]] = []
@@ -111,6 +112,7 @@ class TunaCodeApp(App[int]):
             agent = self.build_agent()
         except Exception as exc:  # a bad model name or session file: show it in the chat, keep the app usable
             error = f"{exc}"
+        self.agent = agent
         self.push_screen(MainScreen(agent, startup_error=error))
 
     def build_agent(self) -> Agent:
@@ -149,6 +151,7 @@ class TunaCodeApp(App[int]):
         self.journal, self.resumed = bundle.journal, bundle.resumed
         self.startup_notices = [("warning", warning) for warning in bundle.warnings]
         bundle.agent.state.yolo = self.yolo
+        self.agent = bundle.agent
         self.switch_screen(MainScreen(bundle.agent))
         return None
 
@@ -161,6 +164,15 @@ class TunaCodeApp(App[int]):
             return
         rows = "\n".join(f"  {s.id}  {s.messages} messages  {s.preview}" for s in sessions)
         self.startup_notices.append(("info", f"Saved sessions (resume one with tunacode --resume ID):\n{rows}"))
+
+    def transcript(self) -> str:
+        """The conversation as plain text for the terminal's scrollback ("" when there is none)."""
+        if self.agent is None:
+            return ""
+        from tunacode_tui.ui.transcript import scrollback_text
+
+        return scrollback_text(self.agent.state, secrets=self.config.secrets(),
+                               session_id=self.journal.id if self.journal is not None else None)
 
     async def on_unmount(self) -> None:
         if self.journal is not None:
@@ -200,4 +212,9 @@ def run_app(
     app = make_app(config, model=model, root=root, setup=setup, yolo=yolo, resume=resume,
                    continue_latest=continue_latest)
     app.run()
+    # The alternate screen is gone: leave the conversation in the terminal's own scrollback, to scroll and copy.
+    transcript = app.transcript()
+    if transcript:
+        sys.stdout.write(transcript)
+        sys.stdout.flush()
     return app.return_code or 0

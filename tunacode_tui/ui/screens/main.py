@@ -42,7 +42,7 @@ from tunacode_tui.ui import format as fmt
 from tunacode_tui.ui.activity import ActivityLog, BatchRecord, batch_message
 from tunacode_tui.ui.commands import SlashCommandsProvider
 from tunacode_tui.ui.messages import AgentEventPosted
-from tunacode_tui.ui.screens.main_commands import CommandsMixin
+from tunacode_tui.ui.screens.main_commands import ClearedHistory, CommandsMixin
 from tunacode_tui.ui.spawner import WorkerSpawner
 from tunacode_tui.ui.widgets.chat_log import ChatLog
 from tunacode_tui.ui.widgets.completion_menu import CompletionMenu
@@ -55,6 +55,11 @@ if TYPE_CHECKING:
     from tunacode_tui.agent.loop import Agent
     from tunacode_tui.ui.app import TunaCodeApp
 
+NARROW_BELOW = 110
+"""Columns below which the side panes leave the chat's way (80x24 is the default terminal)."""
+QUIT_PRESS_SECONDS = 2.0
+"""Two Ctrl+C presses this close on an idle app with an empty prompt quit."""
+
 PLACEHOLDER = "Ask anything — / for commands, @ for files, Shift+Enter for a new line"
 
 
@@ -65,18 +70,32 @@ def _app_type() -> type[TunaCodeApp]:
 
 
 class MainScreen(CommandsMixin, Screen[None]):
-    """The conversation. Esc cancels what runs; Ctrl+L clears; Ctrl+K compacts; Tab moves between panes."""
+    """The conversation. Esc or Ctrl+C cancels what runs; Ctrl+L clears (Ctrl+Z undoes it); Ctrl+O compacts
+    after asking; Ctrl+T shows or hides the side panes; Tab moves between panes."""
 
     CSS_PATH = "main.tcss"
     COMMANDS = {SlashCommandsProvider}
     AUTO_FOCUS = "#prompt"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
+    """Below ``NARROW_BELOW`` columns the side panes leave the chat's way (see main.tcss)."""
 
+    # Ctrl+K is readline's kill-line, pressed by reflex while editing: compaction (a paid request) is on Ctrl+O
+    # and asks first. Ctrl+L, readline's clear-screen, is undoable for ``UNDO_CLEAR_SECONDS``.
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", tooltip="Cancel the running request or compaction, tools included"),
-        Binding("ctrl+l", "clear", "Clear", priority=True, tooltip="Clear the conversation and activity (/clear)"),
-        Binding("ctrl+k", "compact", "Compact", priority=True, tooltip="Summarise the conversation (/compact)"),
-        Binding("tab", "next_pane", "Next pane", tooltip="Move to the next pane: prompt, chat, tool activity"),
-        Binding("shift+tab", "previous_pane", "Prev pane", tooltip="Move to the previous pane"),
+        Binding("ctrl+c", "interrupt", "Cancel", show=False,
+                tooltip="Copy the selected text; otherwise cancel the running request; twice on an idle app quits"),
+        Binding("ctrl+l", "clear", "Clear", priority=True,
+                tooltip="Clear the conversation and activity (/clear); Ctrl+Z right after brings it back"),
+        Binding("ctrl+z", "undo_clear", "Undo clear", show=False, priority=True,
+                tooltip="Right after Ctrl+L: restore the cleared conversation"),
+        Binding("ctrl+o", "compact", "Compact", show=False, priority=True,
+                tooltip="Summarise the conversation (/compact), after asking"),
+        Binding("ctrl+t", "toggle_side", "Panes", priority=True,
+                tooltip="Show or hide the tool activity and context panes"),
+        Binding("tab", "next_pane", "Next pane", show=False,
+                tooltip="Move to the next pane: prompt, chat, tool activity"),
+        Binding("shift+tab", "previous_pane", "Prev pane", show=False, tooltip="Move to the previous pane"),
     ]
 
     app = getters.app(_app_type)
@@ -102,6 +121,8 @@ class MainScreen(CommandsMixin, Screen[None]):
         self._batch_notices: dict[int, NoticeBlock] = {}
         self._streamed = False  # whether the current request's text arrived as deltas
         self._sink: Callable[[AgentEvent], None] = self._post_event
+        self._last_interrupt = -QUIT_PRESS_SECONDS  # monotonic time of the last Ctrl+C that could quit
+        self._cleared: ClearedHistory | None = None  # what the last clear removed, while Ctrl+Z can undo it
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -164,13 +185,7 @@ class MainScreen(CommandsMixin, Screen[None]):
         """A resumed conversation: its recent prompts and answers, and its tool activity."""
         assert self.agent is not None and self.app.resumed is not None
         state = self.agent.state
-        shown = [m for m in state.messages if (m.role == "user" and not m.tool_results) or
-                 (m.role == "assistant" and m.text.strip())]
-        for message in shown[-self.chat.max_blocks // 2:]:
-            if message.role == "user":
-                await self.chat.add_user(message.text)
-            else:
-                await self.chat.add_answer(message.text)
+        await self._show_history()
         for batch in state.batches:
             self.activity_log.apply(batch)
         for call in state.calls:
@@ -180,11 +195,22 @@ class MainScreen(CommandsMixin, Screen[None]):
         await self.chat.add_notice(
             f"Resumed session {self.app.resumed.id}: {len(state.messages)} messages.", "info")
 
+    async def _show_history(self) -> None:
+        """The live history's recent prompts and answers (after a resume, or an undone clear)."""
+        assert self.agent is not None
+        shown = [m for m in self.agent.state.messages if (m.role == "user" and not m.tool_results) or
+                 (m.role == "assistant" and m.text.strip())]
+        for message in shown[-self.chat.max_blocks // 2:]:
+            if message.role == "user":
+                await self.chat.add_user(message.text)
+            else:
+                await self.chat.add_answer(message.text)
+
     def _watch_busy(self, busy: bool) -> None:
         if not self.is_mounted:
             return
         self.prompt.set_class(busy, "-busy")
-        self.prompt.border_subtitle = "working… Esc cancels" if busy else ""
+        self.prompt.border_subtitle = "working… Esc or Ctrl+C cancels" if busy else ""
 
     def refresh_context(self) -> None:
         if self.agent is not None:
@@ -217,6 +243,32 @@ class MainScreen(CommandsMixin, Screen[None]):
     def action_cancel(self) -> None:
         if self._work is not None and self._work.is_running:
             self._work.cancel()
+
+    def action_interrupt(self) -> None:
+        """Ctrl+C as users expect it: copy a selection, else cancel what runs, else clear the prompt, else (twice
+        within ``QUIT_PRESS_SECONDS``) quit. The prompt's own selection is copied by the prompt before this runs."""
+        selected = self.get_selected_text()
+        if selected:
+            self.app.copy_to_clipboard(selected)
+            lines = selected.count("\n") + 1
+            self.notify(f"Copied {lines} line{'s' if lines != 1 else ''} to the clipboard.", timeout=2)
+            return
+        if self._work is not None and self._work.is_running:
+            self._work.cancel()
+            return
+        if self.prompt.text:
+            self.prompt.clear()  # undoable with Ctrl+Z, like any edit
+            return
+        now = time.monotonic()
+        if now - self._last_interrupt <= QUIT_PRESS_SECONDS:
+            self.app.exit(0)
+            return
+        self._last_interrupt = now
+        self.notify(f"Press Ctrl+C again within {QUIT_PRESS_SECONDS:g} s to quit (or Ctrl+Q).",
+                    title="Quit?", timeout=QUIT_PRESS_SECONDS)
+
+    def action_toggle_side(self) -> None:
+        self.toggle_class("-side-toggled")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker endings are handled: agent turns, compaction, tool calls, context count."""

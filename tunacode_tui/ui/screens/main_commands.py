@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import copy
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from textual.actions import SkipAction
 from textual.binding import Binding
 
+from tunacode_tui.core.messages import Message, Usage
 from tunacode_tui.ui import commands
 from tunacode_tui.ui import format as fmt
+from tunacode_tui.ui.activity import BatchRecord
 
 if TYPE_CHECKING:
     from tunacode_tui.ui.screens.main import MainScreen
@@ -19,9 +25,22 @@ PROMPT_KEYS: tuple[tuple[str, str], ...] = (
     ("Up / Down", "Previous / next prompt (on the first / last line); choose a completion"),
     ("Tab", "Accept the completion; otherwise move to the next pane"),
     ("Enter (tool activity)", "Open the highlighted batch in the inspector (or click it)"),
+    ("y / c (chat)", "Copy the last answer / code block in view, whole"),
     ("Ctrl+P", "Command palette"),
     ("Ctrl+Q", "Quit"),
 )
+UNDO_CLEAR_SECONDS = 8.0
+"""How long Ctrl+Z brings back what Ctrl+L (or /clear) cleared."""
+
+
+@dataclass(slots=True)
+class ClearedHistory:
+    """What a clear removed, kept for ``UNDO_CLEAR_SECONDS`` so that Ctrl+Z can bring it back."""
+
+    messages: list[Message]
+    todos: list[dict[str, Any]]
+    batches: list[BatchRecord]
+    at: float
 
 
 def _on_off(value: str, current: bool) -> bool | None:
@@ -67,7 +86,49 @@ class CommandsMixin:
         await self.command_clear("")
 
     async def action_compact(self: MainScreen) -> None:
-        await self.command_compact("")
+        """The key asks first when the request costs money (a key is pressed by mistake; /compact is typed)."""
+        if not await self._need_agent(idle=True):
+            return
+        assert self.agent is not None
+        info = self.agent.model_info
+        if info.price is not None and info.price.input == 0 and info.price.output == 0:
+            await self.command_compact("")
+            return
+        from tunacode_tui.ui.screens.confirm import ConfirmScreen
+
+        tokens = self.agent.context_tokens()
+        estimate = info.cost(Usage(input_tokens=tokens, output_tokens=min(tokens, 2_000)))
+        cost = "an unknown cost (the model's price is not in the catalog)" if estimate is None \
+            else f"about {fmt.cost(estimate)} (estimate: the input plus a 2,000-token summary)"
+        detail = (f"The model summarises the conversation: one request of {fmt.tokens(tokens)} input tokens to "
+                  f"{self.agent.model.full_name}, for {cost}. The full history stays in the session file.")
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self.command_compact("")
+
+        self.app.push_screen(ConfirmScreen("Compact the conversation?", detail, yes="Compact"), answered)
+
+    def action_undo_clear(self: MainScreen) -> None:
+        """Ctrl+Z right after a clear restores it; any other time Ctrl+Z goes on to the prompt (its own undo)."""
+        cleared = self._cleared
+        if cleared is None or time.monotonic() - cleared.at > UNDO_CLEAR_SECONDS:
+            self._cleared = None
+            raise SkipAction()
+        self._cleared = None
+        self.call_next(self._restore_cleared, cleared)
+
+    async def _restore_cleared(self: MainScreen, cleared: ClearedHistory) -> None:
+        if self.agent is None or self.busy:
+            return
+        self.agent.restore_history(cleared.messages, cleared.todos)
+        await self.chat.clear_blocks()
+        await self._show_history()
+        for record in cleared.batches:
+            self.activity_log.batches[record.number] = record
+            await self.activity.show_batch(record)
+        self.refresh_context()
+        await self.chat.add_notice(f"Restored the conversation ({len(cleared.messages)} messages).", "info")
 
     # -- the commands -------------------------------------------------------------------------
     async def command_help(self: MainScreen, argument: str) -> None:
@@ -85,6 +146,10 @@ class CommandsMixin:
             return
         assert self.agent is not None
         everything = argument.lower() == "all"
+        state = self.agent.state
+        if state.messages and not everything:  # totals reset cannot be undone; the history can
+            self._cleared = ClearedHistory(list(state.messages), copy.deepcopy(state.todos),
+                                           list(self.activity_log.batches.values()), time.monotonic())
         self.agent.clear(reset_totals=everything)
         self.activity_log.clear()
         self._batch_notices.clear()
@@ -94,6 +159,9 @@ class CommandsMixin:
         self.show_totals()
         await self.chat.add_notice("Cleared the conversation and totals." if everything
                                    else "Cleared the conversation (totals kept; /clear all resets them).", "info")
+        if self._cleared is not None and not everything:
+            self.notify(f"Conversation cleared. Press Ctrl+Z within {UNDO_CLEAR_SECONDS:g} s to undo.",
+                        title="Undo?", timeout=UNDO_CLEAR_SECONDS)
 
     async def command_compact(self: MainScreen, argument: str) -> None:
         if not await self._need_agent(idle=True):

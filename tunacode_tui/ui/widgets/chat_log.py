@@ -14,12 +14,15 @@ import asyncio
 from collections.abc import Awaitable
 
 from textual import events
+from textual.actions import SkipAction
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
+from textual.widgets.markdown import MarkdownFence
 
 from tunacode_tui.ui.activity import CallRecord
 from tunacode_tui.ui.widgets.assistant_message import AssistantMessage
@@ -38,7 +41,16 @@ VIRTUALIZE_DELAY = 0.25
 
 
 class ChatLog(VerticalScroll):
-    """Appends blocks and keeps the view pinned to the bottom until the user scrolls up."""
+    """Appends blocks and keeps the view pinned to the bottom until the user scrolls up.
+
+    With the chat focused, ``y`` copies the lowest answer in view and ``c`` its last code block, whole and as
+    Markdown source (no borders, gutters or wrapping), through the terminal's clipboard (OSC 52, so over SSH too).
+    """
+
+    BINDINGS = [
+        Binding("y", "copy_answer", "Copy answer", tooltip="Copy the lowest answer in view, as Markdown"),
+        Binding("c", "copy_code", "Copy code", tooltip="Copy the lowest code block in view"),
+    ]
 
     DEFAULT_CSS = """
     ChatLog {
@@ -146,6 +158,38 @@ class ChatLog(VerticalScroll):
             await self.mount(self._pruned_note, before=0)
         else:
             self._pruned_note.update(text)
+
+    # -- copying ------------------------------------------------------------------------------
+    def _in_view(self, widget: Widget) -> bool:
+        region = widget.virtual_region_with_margin if widget.parent is self else widget.virtual_region
+        if widget.parent is not self and isinstance(widget.parent, Widget):  # a block inside an answer
+            region = region.translate(widget.parent.virtual_region.offset)
+        top, bottom = self.scroll_y, self.scroll_y + self.scrollable_content_region.height
+        return bool(region) and region.y < bottom and region.bottom > top
+
+    def answers_in_view(self) -> list[AssistantMessage]:
+        return [block for block in self.blocks if isinstance(block, AssistantMessage) and self._in_view(block)]
+
+    def _copy(self, text: str, what: str) -> None:
+        self.app.copy_to_clipboard(text)
+        lines = text.count("\n") + 1
+        self.notify(f"Copied {what} ({lines} line{'s' if lines != 1 else ''}).", timeout=2)
+
+    def action_copy_answer(self) -> None:
+        answers = self.answers_in_view()
+        if not answers:
+            self.notify("No answer in view to copy.", severity="warning", timeout=2)
+            raise SkipAction()
+        self._copy(answers[-1].source.strip("\n"), "the answer")
+
+    def action_copy_code(self) -> None:
+        for answer in reversed(self.answers_in_view()):
+            fences = [fence for fence in answer.query_children(MarkdownFence) if fence.display]
+            shown = [fence for fence in fences if self._in_view(fence)] or fences
+            if shown:
+                self._copy(shown[-1].code.rstrip("\n"), "the code block")
+                return
+        self.notify("No code block in view to copy.", severity="warning", timeout=2)
 
     # -- the conversation ---------------------------------------------------------------------
     async def add_user(self, prompt: str) -> None:
