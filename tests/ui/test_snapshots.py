@@ -40,6 +40,31 @@ def test_main_screen_mid_run(snap_compare: Compare) -> None:
     assert snap_compare(snapshot_app(), terminal_size=SIZE, run_before=run_before)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+def test_main_screen_at_the_common_sizes(snap_compare: Compare, size: tuple[int, int]) -> None:
+    """At 80x24 you should see the chat across the whole width (the answer's first line, 61 characters, on one
+    row), the prompt, the gauge as a three-line strip under it, and a footer with Cancel, Clear, Panes and Quit;
+    no tool activity pane (it is in the Ctrl+T drawer). At 200x50 the same scene as at 120x40: chat on the left,
+    tool activity and the gauge on the right."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await play(pilot, mid_run_events())
+
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=run_before)
+
+
+def test_side_drawer_at_80x24(snap_compare: Compare) -> None:
+    """You should see the 80x24 scene with the side panes open over the right of the chat as a drawer: tool
+    activity (batch #1 done, #2 running) above the bordered gauge."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await play(pilot, mid_run_events())
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(), terminal_size=(80, 24), run_before=run_before)
+
+
 def test_batch_inspector(snap_compare: Compare) -> None:
     """You should see batch #1's title (3 calls, PARALLEL, wall 0.15s, 2.3x speedup, done), a timeline with
     three overlapping bars on one axis (10–130, 12–95, 15–160 ms relative to the batch) and, below, each

@@ -85,7 +85,10 @@ class BatchRow(Widget):
     def on_resize(self, event: events.Resize) -> None:
         # Read the width here, not in render: ``self.size`` asks the screen's compositor for this widget's
         # region, which rebuilds its map of every widget after a scroll (seconds in a long session).
-        self._content_width = event.size.width - self.styles.gutter.width
+        width = event.size.width - self.styles.gutter.width
+        if width != self._content_width:  # a render before the first layout used the 40-column guess
+            self._content_width = width
+            self.refresh()
 
     def render(self) -> Content:
         record = self.record
