@@ -245,6 +245,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: dict[str, Any]
     peer: tuple[str, int] = ("", 0)  # client address: equal ports mean a reused keep-alive connection
+    received: float = 0.0  # time.perf_counter() when the request line and headers had arrived (benchmarks)
 
 
 # ---------------------------------------------------------------------------------------------- rendering
@@ -465,6 +466,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(404, {"error": {"message": f"fake_llm_server: no route {path}"}})
 
     def do_POST(self) -> None:
+        received = time.perf_counter()
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
@@ -481,7 +483,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         owner = self.server.owner
         owner._record(RecordedRequest(api, path, {k.lower(): v for k, v in self.headers.items()}, body,
-                                      (str(self.client_address[0]), int(self.client_address[1]))))
+                                      (str(self.client_address[0]), int(self.client_address[1])), received))
         if owner.expected_api_key is not None and not self._key_ok(owner.expected_api_key):
             self._send_raw(401, render_error(Status(401), api), {})
             return

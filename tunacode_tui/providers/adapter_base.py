@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 from typing import Any
 
+from tunacode_tui.core.messages import Message, TextPart, ToolCallPart, ToolResultPart, ToolSpec
+from tunacode_tui.providers.base import ChatRequest
 from tunacode_tui.providers.error_map import ErrorContext
+
+
+def _sample_request() -> ChatRequest:
+    """A request with every kind of message and a tool, to warm the SDK's body checks."""
+    call = ToolCallPart("call_1", "read_file", {"file_path": "a.py"}, '{"file_path": "a.py"}')
+    return ChatRequest(
+        model="warm-up", system="You are a coding agent.",
+        messages=[Message.user("hello"), Message("assistant", [TextPart("reading"), call]),
+                  Message("user", [ToolResultPart("call_1", "read_file", "print('a')")])],
+        tools=[ToolSpec("read_file", "Read a file.",
+                        {"type": "object", "properties": {"file_path": {"type": "string"}}})],
+        max_tokens=100,
+    )
 
 
 class SdkAdapter:
     """Holds one SDK client for one (provider, base URL, key, timeout). Subclasses set ``_client``."""
 
     _client: Any
+    _warm_path: tuple[str, ...] = ()
+    """Attributes from the client to the resource requests use; the SDKs import them lazily on first access."""
+    _warm_modules: tuple[str, ...] = ("concurrent.futures.thread",)
+    """Modules the first request imports: asyncio's resolver thread pool, and what each SDK adds."""
+    _warm_params: tuple[str, str] = ("", "")
+    """The SDK module and TypedDict its ``create`` checks the body against (the first check reads type hints)."""
 
     def __init__(self, *, api_key: str, base_url: str, provider: str, timeout: float, key_env: str | None) -> None:
         self.name = provider
@@ -28,6 +51,31 @@ class SdkAdapter:
             "max_retries": 0,
             "default_headers": dict(extra_headers) if extra_headers else None,
         }
+
+    def warm(self) -> None:
+        """Import what the first request would import (``client.chat.completions`` loads the resource modules, a few
+        hundred ms): the TUI calls this from a background thread after its first frame, so Enter does not wait."""
+        target = self._client
+        for name in self._warm_path:
+            target = getattr(target, name)
+        # The HTTP stack's async primitives: anyio imports each on first use, inside the first request.
+        import anyio
+
+        for name in getattr(anyio, "__all__", ()):
+            getattr(anyio, name, None)
+        importlib.import_module("anyio._backends._asyncio")
+        for module_name in self._warm_modules:
+            with contextlib.suppress(ImportError):  # optional dependencies of the SDK
+                importlib.import_module(module_name)
+        # The SDK checks the body against its TypedDicts, evaluating their type hints once (cached): ~40 ms on the
+        # first request otherwise. A private helper, so any failure only means the first request pays for it.
+        module, name = self._warm_params
+        build = getattr(self, "build_params", None)
+        if module and build is not None:
+            with contextlib.suppress(Exception):
+                sdk = importlib.import_module(module.split(".")[0] + "._utils")
+                params = build(_sample_request())
+                sdk.maybe_transform({**params, "stream": True}, getattr(importlib.import_module(module), name))
 
     async def aclose(self) -> None:
         await self._client.close()

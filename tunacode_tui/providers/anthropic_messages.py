@@ -45,6 +45,11 @@ DEFAULT_MAX_TOKENS = 8192
 class AnthropicProvider(SdkAdapter):
     """One ``AsyncAnthropic`` client for one (base URL, key); ``stream`` yields neutral events."""
 
+    _warm_path = ("messages",)
+    # The SDK adds trace headers through OpenTelemetry's propagators, loaded (entry points and all) on first use.
+    _warm_modules = (*SdkAdapter._warm_modules, "opentelemetry.propagate", "opentelemetry.baggage.propagation",
+                     "opentelemetry.trace.propagation.tracecontext")
+
     def __init__(
         self,
         *,

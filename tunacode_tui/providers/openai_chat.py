@@ -48,6 +48,9 @@ _REASONING_FIELDS = ("reasoning_content", "reasoning")
 class OpenAIChatProvider(SdkAdapter):
     """One ``AsyncOpenAI`` client for one (provider, base URL, key); ``stream`` yields neutral events."""
 
+    _warm_path = ("chat", "completions")
+    _warm_params = ("openai.types.chat.completion_create_params", "CompletionCreateParamsStreaming")
+
     def __init__(
         self,
         *,

@@ -9,6 +9,7 @@ are imported only when a model of that provider is first used: importing this mo
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Mapping
 
 from tunacode_tui.core.provider_table import PROVIDER_NAMES, PROVIDER_TABLE
@@ -94,6 +95,7 @@ class ProviderPool:
 
     def __init__(self, *, extra_headers: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self._providers: dict[tuple[str, str, str, float], Provider] = {}
+        self._lock = threading.Lock()
         self._extra_headers = {name: dict(headers) for name, headers in (extra_headers or {}).items()}
 
     def __len__(self) -> int:
@@ -127,12 +129,13 @@ class ProviderPool:
                 raise MissingApiKey(provider, API_KEY_ENV[provider])
             api_key = PLACEHOLDER_API_KEY
         key = (provider, base_url.rstrip("/"), api_key, float(timeout))
-        existing = self._providers.get(key)
-        if existing is not None:
-            return existing
-        created = self._create(provider, base_url=base_url, api_key=api_key, timeout=timeout)
-        self._providers[key] = created
-        return created
+        with self._lock:  # the TUI builds the first client in a background thread (``warm``); one client per key
+            existing = self._providers.get(key)
+            if existing is not None:
+                return existing
+            created = self._create(provider, base_url=base_url, api_key=api_key, timeout=timeout)
+            self._providers[key] = created
+            return created
 
     def _create(self, provider: str, *, base_url: str, api_key: str, timeout: float) -> Provider:
         module = importlib.import_module(adapter_module(provider))

@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from tunacode_tui.ui.widgets.notice_block import NoticeLevel
 
 
+DEFAULT_SWITCH_INTERVAL = sys.getswitchinterval()
+PRELOAD_SWITCH_INTERVAL = 0.0005
+"""Seconds a thread may hold the GIL while the provider SDK is imported in the background (default 0.005)."""
+
+
 class TunaCodeApp(App[int]):
     """Opens the setup screen when there is no key (or ``--setup``), then the main screen."""
 
@@ -85,15 +90,33 @@ class TunaCodeApp(App[int]):
             self._start_preload()
 
     def _start_preload(self) -> None:
+        # While the thread imports, the event loop waits for the GIL at every hand-over, up to the switch interval
+        # (5 ms) each time, and echoing one key takes several: a shorter interval keeps typing on the first screen
+        # responsive. Put back when the preload is done (benchmarks/terminal.py measures the echo).
+        sys.setswitchinterval(PRELOAD_SWITCH_INTERVAL)
         self.run_worker(self._preload_provider, thread=True, group="preload", exit_on_error=False,
                         description="import the provider SDK ahead of the first request")
 
     def _preload_provider(self) -> None:
+        try:
+            self._preload()
+        finally:
+            sys.setswitchinterval(DEFAULT_SWITCH_INTERVAL)
+
+    def _preload(self) -> None:
         from tunacode_tui.providers.registry import parse_model_name, preload_adapter
 
         # A bad model name is reported when the chat opens; nothing to do about it here.
         with contextlib.suppress(Exception):
             preload_adapter(parse_model_name(self.model_name or self.config.model).provider)
+        # The client too (its HTTP transport and TLS context) and the SDK's lazily imported resources: without
+        # this the first Enter waited ~0.4 s (2 cores) for them before the request left.
+        agent = self.agent
+        if agent is not None:
+            with contextlib.suppress(Exception):  # a missing key is reported by the first request
+                warm = getattr(agent.provider, "warm", None)
+                if warm is not None:
+                    warm()
 
     def _setup_done(self, saved: bool | None) -> None:
         if saved:

@@ -304,8 +304,8 @@ class MainScreen(CommandsMixin, Screen[None]):
                 "The conversation is kept; you can send another prompt.", "error")
         if self.queued and self.agent is not None:
             prompt = self.queued.pop(0)
-            await self.chat.add_user(prompt)
             self.start_turn(prompt)
+            await self.chat.add_user(prompt)
 
     async def _settle(self, now: float) -> None:
         await self.chat.end_answer()
@@ -411,8 +411,10 @@ class MainScreen(CommandsMixin, Screen[None]):
             await self.chat.add_notice(f"Queued (sent when the current request ends): {fmt.one_line(text, 60)}",
                                        "system")
             return
-        await self.chat.add_user(text)
+        # The request first: its worker sends while the prompt is mounted and painted (Enter -> request leaves is
+        # what a user waits on). The answer's events queue behind this handler, so the prompt still shows first.
         self.start_turn(text)
+        await self.chat.add_user(text)
 
     @on(PromptInput.CompletionsChanged)
     def _completions_changed(self, event: PromptInput.CompletionsChanged) -> None:
