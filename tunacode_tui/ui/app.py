@@ -18,6 +18,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from tunacode_tui.config.settings import Config
+from tunacode_tui.ui.spawner import WorkerSpawner
 
 if TYPE_CHECKING:
     from tunacode_tui.agent.loop import Agent
@@ -64,6 +65,8 @@ class TunaCodeApp(App[int]):
 
             pool = ProviderPool()
         self.pool = pool
+        # Tool calls run as this app's workers, grouped by batch; the factory hands it to every agent.
+        self.spawner = WorkerSpawner(self)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._first_frame_shown)
@@ -122,12 +125,12 @@ class TunaCodeApp(App[int]):
         try:
             bundle = open_session_agent(
                 self.config, model=self.model_name, root=self.root, pool=self.pool, resume=self.resume or None,
-                continue_latest=self.continue_latest, journal_enabled=self.use_journal,
+                continue_latest=self.continue_latest, journal_enabled=self.use_journal, spawner=self.spawner,
             )
         except SessionChoiceError as exc:
             self.startup_notices.append(("warning", f"{exc} Starting a new conversation."))
             bundle = open_session_agent(self.config, model=self.model_name, root=self.root, pool=self.pool,
-                                        journal_enabled=self.use_journal)
+                                        journal_enabled=self.use_journal, spawner=self.spawner)
         self.journal, self.resumed = bundle.journal, bundle.resumed
         self.startup_notices += [("warning", warning) for warning in bundle.warnings]
         bundle.agent.state.yolo = self.yolo
@@ -141,7 +144,7 @@ class TunaCodeApp(App[int]):
 
         try:
             bundle = open_session_agent(self.config, root=self.root, pool=self.pool, resume=session_id,
-                                        journal_enabled=self.use_journal)
+                                        journal_enabled=self.use_journal, spawner=self.spawner)
         except Exception as exc:  # SessionChoiceError or a bad model name: say so, keep the current chat
             return f"Could not resume {session_id}: {exc}"
         if self.journal is not None:
