@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from tunacode_tui.core.provider_table import PROVIDER_NAMES, PROVIDER_TABLE
 from tunacode_tui.core.provider_table import PROVIDERS as PROVIDER_INFO
@@ -141,12 +141,16 @@ class ProviderPool:
         module = importlib.import_module(adapter_module(provider))
         headers = dict(_OPENROUTER_HEADERS) if provider == "openrouter" else {}
         headers.update(self._extra_headers.get(provider, {}))
+        # The adapter modules are imported by name (lazily, see above), so their classes are typed here.
+        adapter: Callable[..., Provider]
         if provider == "anthropic":
-            return module.AnthropicProvider(
+            adapter = module.AnthropicProvider
+            return adapter(
                 api_key=api_key, base_url=base_url, provider=provider, timeout=timeout,
                 extra_headers=headers or None, key_env=API_KEY_ENV[provider],
             )
-        return module.OpenAIChatProvider(
+        adapter = module.OpenAIChatProvider
+        return adapter(
             api_key=api_key, base_url=base_url, provider=provider, timeout=timeout,
             extra_headers=headers or None, key_env=API_KEY_ENV[provider],
         )

@@ -1,8 +1,12 @@
 """The main screen: chat on the left, tool activity and the context gauge on the right, prompt below.
 
-It owns the conversation's workers: one agent turn at a time (group ``agent``), its tool calls (groups
-``batch-N``, through ``WorkerSpawner``), compaction (group ``compact``). Agent events arrive as
-``AgentEventPosted`` messages, in order, and are turned into widgets here.
+It owns the conversation's workers: one agent turn at a time (group ``agent``) and compaction (group
+``compact``); the turn's tool calls are the app's workers (``batch-N``, see ``ui/spawner.py``). Agent events
+arrive as ``AgentEventPosted`` messages, in order, and are turned into widgets here (one ``match``).
+
+Everything session-scoped (journal, resumed session, start-up notices, config, root, how to ``/resume``)
+comes in as a ``SessionContext``; the slash commands live in ``MainCommands`` (``main_commands.py``), which
+sees this screen through a Protocol. Neither this module nor the commands import the app.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import getters, on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -42,8 +47,8 @@ from tunacode_tui.ui import format as fmt
 from tunacode_tui.ui.activity import ActivityLog, BatchRecord, batch_message
 from tunacode_tui.ui.commands import SlashCommandsProvider
 from tunacode_tui.ui.messages import AgentEventPosted
-from tunacode_tui.ui.screens.main_commands import ClearedHistory, CommandsMixin
-from tunacode_tui.ui.spawner import WorkerSpawner
+from tunacode_tui.ui.screens.main_commands import MainCommands
+from tunacode_tui.ui.session_context import SessionContext
 from tunacode_tui.ui.widgets.chat_log import ChatLog
 from tunacode_tui.ui.widgets.completion_menu import CompletionMenu
 from tunacode_tui.ui.widgets.context_gauge import ContextGauge
@@ -53,7 +58,6 @@ from tunacode_tui.ui.widgets.tool_activity import ToolActivity
 
 if TYPE_CHECKING:
     from tunacode_tui.agent.loop import Agent
-    from tunacode_tui.ui.app import TunaCodeApp
 
 NARROW_BELOW = 110
 """Columns below which the side panes leave the chat's way (80x24 is the default terminal)."""
@@ -63,13 +67,7 @@ QUIT_PRESS_SECONDS = 2.0
 PLACEHOLDER = "Ask anything — / for commands, @ for files, Shift+Enter for a new line"
 
 
-def _app_type() -> type[TunaCodeApp]:
-    from tunacode_tui.ui.app import TunaCodeApp
-
-    return TunaCodeApp
-
-
-class MainScreen(CommandsMixin, Screen[None]):
+class MainScreen(Screen[None]):
     """The conversation. Esc or Ctrl+C cancels what runs; Ctrl+L clears (Ctrl+Z undoes it); Ctrl+O compacts
     after asking; Ctrl+T shows or hides the side panes; Tab moves between panes."""
 
@@ -98,7 +96,6 @@ class MainScreen(CommandsMixin, Screen[None]):
         Binding("shift+tab", "previous_pane", "Prev pane", show=False, tooltip="Move to the previous pane"),
     ]
 
-    app = getters.app(_app_type)
     chat = getters.query_one("#chat", ChatLog)
     prompt = getters.query_one("#prompt", PromptInput)
     menu = getters.query_one("#completions", CompletionMenu)
@@ -109,10 +106,11 @@ class MainScreen(CommandsMixin, Screen[None]):
     """A turn or a compaction is running."""
     show_thoughts: reactive[bool] = reactive(False)
 
-    def __init__(self, agent: Agent | None = None, *, startup_error: str | None = None) -> None:
+    def __init__(self, agent: Agent | None, session: SessionContext) -> None:
         super().__init__()
         self.agent = agent
-        self.startup_error = startup_error
+        self.session = session
+        self.commands = MainCommands(self)
         self.activity_log = ActivityLog(self._summarize)
         self.queued: list[str] = []
         self._work: Worker[Any] | None = None
@@ -122,7 +120,6 @@ class MainScreen(CommandsMixin, Screen[None]):
         self._streamed = False  # whether the current request's text arrived as deltas
         self._sink: Callable[[AgentEvent], None] = self._post_event
         self._last_interrupt = -QUIT_PRESS_SECONDS  # monotonic time of the last Ctrl+C that could quit
-        self._cleared: ClearedHistory | None = None  # what the last clear removed, while Ctrl+Z can undo it
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -130,7 +127,7 @@ class MainScreen(CommandsMixin, Screen[None]):
             with Vertical(id="chat-column"):
                 yield ChatLog(id="chat")
                 yield CompletionMenu(id="completions")
-                yield PromptInput(id="prompt", root=self.app.root, placeholder=PLACEHOLDER)
+                yield PromptInput(id="prompt", root=self.session.root, placeholder=PLACEHOLDER)
             with Vertical(id="side"):
                 yield ToolActivity(id="activity")
                 yield ContextGauge(id="gauge")
@@ -142,23 +139,20 @@ class MainScreen(CommandsMixin, Screen[None]):
         self.gauge.border_title = "Context"
         if self.app.animation_level == "none":
             self.prompt.cursor_blink = False
-        if self.startup_error:
-            await self.chat.add_notice(self.startup_error, "error")
-        for level, text in self.app.startup_notices:
+        for level, text in self.session.notices:
             await self.chat.add_notice(text, level)
-        self.app.startup_notices.clear()
+        self.session.notices.clear()
         agent = self.agent
         if agent is None:
             return
         self._sink = self._post_event
-        agent.spawner = WorkerSpawner(self)
         info = agent.model_info
         self.app.sub_title = agent.model.full_name
         self.gauge.model = agent.model.full_name
         self.gauge.show_context(0, info.context_window)
         self.gauge.show_usage(0, 0.0, agent.state.usage.total_tokens, agent.state.cost.value)
-        if self.app.resumed is not None:
-            await self._show_resumed()
+        if self.session.resumed is not None:
+            await self._show_resumed(self.session.resumed.id)
         # Counting the system prompt and tool schemas loads the tokenizer: in a thread, so the app opens at once.
         self.run_worker(agent.context_tokens, name="context", group="context", description="count context tokens",
                         thread=True, exit_on_error=False)
@@ -181,11 +175,11 @@ class MainScreen(CommandsMixin, Screen[None]):
         # The loop runs on the app's event loop, so posting is enough: no call_from_thread.
         self.post_message(AgentEventPosted(event))
 
-    async def _show_resumed(self) -> None:
+    async def _show_resumed(self, session_id: str) -> None:
         """A resumed conversation: its recent prompts and answers, and its tool activity."""
-        assert self.agent is not None and self.app.resumed is not None
+        assert self.agent is not None
         state = self.agent.state
-        await self._show_history()
+        await self.show_history()
         for batch in state.batches:
             self.activity_log.apply(batch)
         for call in state.calls:
@@ -193,9 +187,9 @@ class MainScreen(CommandsMixin, Screen[None]):
         for record in self.activity_log.batches.values():
             await self.activity.show_batch(record)
         await self.chat.add_notice(
-            f"Resumed session {self.app.resumed.id}: {len(state.messages)} messages.", "info")
+            f"Resumed session {session_id}: {len(state.messages)} messages.", "info")
 
-    async def _show_history(self) -> None:
+    async def show_history(self) -> None:
         """The live history's recent prompts and answers (after a resume, or an undone clear)."""
         assert self.agent is not None
         shown = [m for m in self.agent.state.messages if (m.role == "user" and not m.tool_results) or
@@ -206,11 +200,27 @@ class MainScreen(CommandsMixin, Screen[None]):
             else:
                 await self.chat.add_answer(message.text)
 
-    def _watch_busy(self, busy: bool) -> None:
+    def activity_records(self) -> list[BatchRecord]:
+        return list(self.activity_log.batches.values())
+
+    async def show_batches(self, records: list[BatchRecord]) -> None:
+        """Batches of an undone clear, back in the activity pane as they were."""
+        for record in records:
+            self.activity_log.batches[record.number] = record
+            await self.activity.show_batch(record)
+
+    def watch_busy(self, busy: bool) -> None:
         if not self.is_mounted:
             return
         self.prompt.set_class(busy, "-busy")
         self.prompt.border_subtitle = "working… Esc or Ctrl+C cancels" if busy else ""
+
+    async def clear_view(self) -> None:
+        """Empty the chat and the activity pane (``/clear``); the agent's history is the caller's business."""
+        self.activity_log.clear()
+        self._batch_notices.clear()
+        await self.chat.clear_blocks()
+        await self.activity.clear_batches()
 
     def refresh_context(self) -> None:
         if self.agent is not None:
@@ -271,14 +281,10 @@ class MainScreen(CommandsMixin, Screen[None]):
         self.toggle_class("-side-toggled")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place worker endings are handled: agent turns, compaction, tool calls, context count."""
+        """The one place this screen's worker endings are handled: agent turns, compaction, context count."""
         worker, state = event.worker, event.state
         if worker.group == "context" and state == WorkerState.SUCCESS and self.agent is not None:
             self.gauge.show_context(worker.result or 0, self.agent.model_info.context_window)
-            return
-        if worker.group.startswith("batch-") and state == WorkerState.ERROR:
-            # The executor catches tool errors; reaching here is a bug, but its call still gets a result.
-            self.notify(f"A tool worker failed: {worker.error!r}", severity="error")
             return
         if worker is not self._work or state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             return
@@ -318,35 +324,36 @@ class MainScreen(CommandsMixin, Screen[None]):
 
     # -- agent events -------------------------------------------------------------------------
     async def on_agent_event_posted(self, message: AgentEventPosted) -> None:
-        event = message.event
-        chat = self.chat
-        if isinstance(event, TextDelta):
-            self._streamed = True
-            await chat.append_answer(event.text)
-        elif isinstance(event, RequestStarted):
-            self._streamed = False
-        elif isinstance(event, ThinkingDelta):
-            if self.show_thoughts:
-                await chat.append_thinking(event.text)
-        elif isinstance(event, AssistantMessageAdded):
-            if self._streamed:
-                await chat.end_answer()
-            elif event.message.text.strip():  # not streamed (streaming off): the whole answer at once
-                await chat.add_answer(event.message.text)
-        elif isinstance(event, BatchStarted | BatchGrew | ToolCallStarted | ToolCallFinished | BatchFinished):
-            await self._activity_event(event)
-        elif isinstance(event, UsageUpdated):
-            self.gauge.show_context(event.context_tokens, event.context_window)
-            self.gauge.show_usage(event.turn_usage.total_tokens, event.turn_cost, event.session_usage.total_tokens,
-                                  event.session_cost)
-        elif isinstance(event, Notice):
-            if event.level == "error":
-                self._last_error = event.text
-            await chat.add_notice(event.text, event.level)
-        elif isinstance(event, PermissionRequested):
-            self._ask_permission(event)
-        elif isinstance(event, TurnEnded):
-            await self._turn_ended(event)
+        """One case per event kind the screen shows; the rest (history, model changes) are for listeners."""
+        event, chat = message.event, self.chat
+        match event:
+            case TextDelta():
+                self._streamed = True
+                await chat.append_answer(event.text)
+            case RequestStarted():
+                self._streamed = False
+            case ThinkingDelta():
+                if self.show_thoughts:
+                    await chat.append_thinking(event.text)
+            case AssistantMessageAdded():
+                if self._streamed:
+                    await chat.end_answer()
+                elif event.message.text.strip():  # not streamed (streaming off): the whole answer at once
+                    await chat.add_answer(event.message.text)
+            case BatchStarted() | BatchGrew() | ToolCallStarted() | ToolCallFinished() | BatchFinished():
+                await self._activity_event(event)
+            case UsageUpdated():
+                self.gauge.show_context(event.context_tokens, event.context_window)
+                self.gauge.show_usage(event.turn_usage.total_tokens, event.turn_cost,
+                                      event.session_usage.total_tokens, event.session_cost)
+            case Notice():
+                if event.level == "error":
+                    self._last_error = event.text
+                await chat.add_notice(event.text, event.level)
+            case PermissionRequested():
+                self._ask_permission(event)
+            case TurnEnded():
+                await self._turn_ended(event)
 
     async def _activity_event(self, event: AgentEvent) -> None:
         record = self.activity_log.apply(event)
@@ -394,6 +401,27 @@ class MainScreen(CommandsMixin, Screen[None]):
                 event.future.set_result(decision or PermissionDecision(False))
 
         self.app.push_screen(screen, decided)
+
+    # -- slash commands (the handlers are in MainCommands) ---------------------------------------
+    def run_command(self, text: str) -> None:
+        """From the command palette: run after the current message."""
+        self.call_next(self.execute_command, text)
+
+    async def execute_command(self, text: str) -> None:
+        await self.commands.execute(text)
+
+    async def action_clear(self) -> None:
+        await self.commands.command_clear("")
+
+    async def action_compact(self) -> None:
+        await self.commands.confirm_compact()
+
+    def action_undo_clear(self) -> None:
+        """Ctrl+Z right after a clear restores it; any other time Ctrl+Z goes on to the prompt (its own undo)."""
+        cleared = self.commands.take_cleared()
+        if cleared is None:
+            raise SkipAction()
+        self.call_next(self.commands.restore_cleared, cleared)
 
     # -- prompt -------------------------------------------------------------------------------
     async def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
