@@ -7,9 +7,9 @@ that one run's peak memory and garbage do not leak into another's figures. Colum
 
   legacy       the previous chat: one Markdown widget per answer fed through ``Markdown.get_stream`` (awaited per
                delta, with a ``:last-child`` rule on its blocks), patched in here to be measured side by side
-  new          the app as it is
-  new+GC       the app with ``gc.freeze()`` and higher collection thresholds applied after start-up: not in the
-               app; it shows what the remaining pauses are (full collections of a heap Textual fills with caches)
+  before       the app with Python's default garbage collection (the heap policy off): the figures before it
+  new          the app as ``tunacode`` runs it: the heap policy of ``ui/heap.py`` (collect and freeze at idle
+               moments, rarer full collections)
 
 (a) Streaming. A generated ~5,000-token Markdown answer (headings, paragraphs, nested lists, tables, fenced code)
     arrives as one ``TextDelta`` per token at 300 tokens/s, emitted through the screen's agent sink as the agent
@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import random
@@ -289,7 +288,7 @@ def make_bench_app() -> Any:
 
 
 GC_POLICY = os.environ.get("RENDER_BENCH_GC", "")
-GC_THRESHOLDS = {"tuned": (10_000, 10, 100), "freeze": None, "mid": (5_000, 10, 20)}
+"""``app``: the heap policy on, as ``run_app`` turns it on; empty: Python's defaults (the "before" columns)."""
 
 
 async def ready(app: Any, pilot: Any) -> Any:
@@ -299,14 +298,11 @@ async def ready(app: Any, pilot: Any) -> Any:
     await pilot.pause()
     screen = app.screen
     assert isinstance(screen, MainScreen), screen
-    if GC_POLICY:
-        # Not in the app yet: what the "new + GC" column measures. Objects alive after start-up (modules, the
-        # SDKs, Textual) leave the collector's scans, and full collections, which stop the loop for 100-600 ms
-        # once the heap is large, come ten times less often.
-        gc.collect()
-        gc.freeze()
-        if GC_THRESHOLDS[GC_POLICY]:
-            gc.set_threshold(*GC_THRESHOLDS[GC_POLICY])
+    if GC_POLICY == "app":
+        from tunacode_tui.ui import heap
+
+        heap.KEEPER.enable()  # as run_app does; the settle after start-up is the preload's, done by now
+        heap.KEEPER.settle()
     return screen
 
 
@@ -495,8 +491,8 @@ async def session_scenario(turns: int, impl: str = "new") -> dict[str, Any]:
 
 
 # -- the table --------------------------------------------------------------------------------------
-STREAM_COLUMNS = {"legacy": ("legacy", ""), "new": ("new", ""), "new+GC": ("new", "mid")}
-SESSION_COLUMNS = {"no freezing": ("legacy", ""), "new": ("new", "")}
+STREAM_COLUMNS = {"legacy": ("legacy", ""), "before": ("new", ""), "new": ("new", "app")}
+SESSION_COLUMNS = {"no freezing": ("legacy", ""), "before": ("new", ""), "new": ("new", "app")}
 COMPARED_TURNS = 100
 """Turns for the "no freezing" column: the chat keeps 200 blocks (40 turns) either way, so what is mounted and
 laid out is the same after 100 turns as after 500, and the run stays short."""
@@ -529,14 +525,15 @@ def table(rows: dict[str, dict[str, Any]], judged: list[str]) -> Callable[..., N
 
 
 def report(tokens: int, turns: int) -> None:
-    print(f"cores: {os.cpu_count()}  terminal {SIZE[0]}x{SIZE[1]}  Textual {textual_version()}  "
-          f"GC column: gc.freeze() + gc.set_threshold{GC_THRESHOLDS['mid']} after start-up\n")
+    load = os.getloadavg()[0]
+    print(f"cores: {os.cpu_count()}  load average {load:.1f}  terminal {SIZE[0]}x{SIZE[1]}  "
+          f"Textual {textual_version()}\n")
     rows = {name: run_child("stream", impl, str(tokens), gc_policy=gc_policy)
             for name, (impl, gc_policy) in STREAM_COLUMNS.items()}
     first = rows["new"]
     print(f"(a) streaming a {first['tokens']:,}-token answer ({first['chars']:,} chars) at {RATE:.0f} tokens/s, "
           f"a key every ~{KEY_EVERY * 1000:.0f} ms")
-    line = table(rows, ["new", "new+GC"])
+    line = table(rows, ["before", "new"])
     line("keystroke latency p50 ms", lambda r: statistics.median(r["latency_ms"]), ".1f")
     line("keystroke latency p95 ms", lambda r: percentile(r["latency_ms"], 95), ".1f", "< 50", lambda v: v < 50)
     line("keystroke latency max ms", lambda r: max(r["latency_ms"]), ".1f")
@@ -556,7 +553,7 @@ def report(tokens: int, turns: int) -> None:
                                 gc_policy=gc_policy)
                 for name, (impl, gc_policy) in SESSION_COLUMNS.items()}
     print(f"\n(b) long session: {turns} turns (prompt, ~200-token answer, 3 tool calls with 5 KB results)")
-    line = table(sessions, ["new"])
+    line = table(sessions, ["before", "new"])
     line("turns", lambda r: r["turns"], "d")
     line("peak RSS (ru_maxrss) MB", lambda r: r["rss_peak_mb"], ".0f", "< 400", lambda v: v < 400)
     line("current RSS (VmRSS) MB", lambda r: r["rss_now_mb"], ".0f", "< 400", lambda v: v < 400)

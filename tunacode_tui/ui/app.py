@@ -18,6 +18,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from tunacode_tui.config.settings import Config
+from tunacode_tui.ui import heap
 from tunacode_tui.ui.session_context import SessionContext
 from tunacode_tui.ui.spawner import WorkerSpawner
 
@@ -108,6 +109,9 @@ class TunaCodeApp(App[int]):
             self._preload()
         finally:
             sys.setswitchinterval(DEFAULT_SWITCH_INTERVAL)
+        # Start-up's objects (Textual, the SDK) are done being made: collect once and freeze them (ui/heap.py).
+        with contextlib.suppress(Exception):  # the app may be closing already
+            self.call_from_thread(heap.KEEPER.settle)
 
     def _preload(self) -> None:
         from tunacode_tui.providers.registry import parse_model_name, preload_adapter
@@ -245,6 +249,7 @@ def run_app(
 ) -> int:
     app = make_app(config, model=model, root=root, setup=setup, yolo=yolo, resume=resume,
                    continue_latest=continue_latest)
+    heap.KEEPER.enable()  # the real app only: see ui/heap.py
     app.run()
     # The alternate screen is gone: leave the conversation in the terminal's own scrollback, to scroll and copy.
     transcript = app.transcript()

@@ -22,6 +22,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
@@ -44,6 +45,7 @@ from tunacode_tui.core.events import (
     UsageUpdated,
 )
 from tunacode_tui.ui import format as fmt
+from tunacode_tui.ui import heap
 from tunacode_tui.ui.activity import ActivityLog, BatchRecord, batch_message
 from tunacode_tui.ui.commands import SlashCommandsProvider
 from tunacode_tui.ui.messages import AgentEventPosted
@@ -119,6 +121,7 @@ class MainScreen(Screen[None]):
         self._batch_notices: dict[int, NoticeBlock] = {}
         self._streamed = False  # whether the current request's text arrived as deltas
         self._sink: Callable[[AgentEvent], None] = self._post_event
+        self._heap_timer: Timer | None = None
         self._last_interrupt = -QUIT_PRESS_SECONDS  # monotonic time of the last Ctrl+C that could quit
 
     def compose(self) -> ComposeResult:
@@ -293,6 +296,7 @@ class MainScreen(Screen[None]):
 
     async def _work_ended(self, worker: Worker[Any], state: WorkerState) -> None:
         self.busy = False
+        self._settle_heap_later()
         if worker.group == "compact":
             if state == WorkerState.ERROR:
                 await self.chat.add_notice(f"Compaction failed: {worker.error}. The conversation is unchanged.",
@@ -312,6 +316,19 @@ class MainScreen(Screen[None]):
             prompt = self.queued.pop(0)
             self.start_turn(prompt)
             await self.chat.add_user(prompt)
+
+    def _settle_heap_later(self) -> None:
+        """Collect garbage once the app has been idle a moment (``ui/heap.py``); one timer for a burst of turns."""
+        if not heap.KEEPER.enabled:
+            return
+        if self._heap_timer is not None:
+            self._heap_timer.stop()
+        self._heap_timer = self.set_timer(heap.SETTLE_DELAY, self._settle_heap, name="settle the heap")
+
+    def _settle_heap(self) -> None:
+        self._heap_timer = None
+        if not self.busy:
+            heap.KEEPER.settle()
 
     async def _settle(self, now: float) -> None:
         await self.chat.end_answer()
