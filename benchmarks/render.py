@@ -301,8 +301,8 @@ async def ready(app: Any, pilot: Any) -> Any:
     if GC_POLICY == "app":
         from tunacode_tui.ui import heap
 
-        heap.KEEPER.enable()  # as run_app does; the settle after start-up is the preload's, done by now
-        heap.KEEPER.settle()
+        heap.KEEPER.enable()  # as run_app does; then what the preload does when it is done
+        heap.KEEPER.freeze()
     return screen
 
 
@@ -482,7 +482,11 @@ async def session_scenario(turns: int, impl: str = "new") -> dict[str, Any]:
             for to_top in (True, False):
                 scroll_ms.append(await jump(chat, watch, to_top) * 1000)
         peak, current = rss_mb()
+        from tunacode_tui.ui import heap
+
         return {
+            "settles": heap.KEEPER.settles, "full_settles": heap.KEEPER.full_settles,
+            "settle_ms": heap.KEEPER.max_pause * 1000,
             "turns": turns, "feed_s": feed_s, "scroll_ms": scroll_ms, "rss_peak_mb": peak, "rss_now_mb": current,
             "widgets": len(list(screen.walk_children())), "chat_widgets": widgets_at_bottom,
             "chat_laid_out": laid_out_at_bottom, "screen_laid_out": displayed(screen),
@@ -565,6 +569,9 @@ def report(tokens: int, turns: int) -> None:
     line("jump top/bottom p50 ms", lambda r: statistics.median(r["scroll_ms"]), ".1f")
     line("jump top/bottom p95 ms", lambda r: percentile(r["scroll_ms"], 95), ".1f", "< 100", lambda v: v < 100)
     line("jump top/bottom max ms", lambda r: max(r["scroll_ms"]), ".1f")
+    line("idle heap settles", lambda r: r["settles"], "d")
+    line("of which full", lambda r: r["full_settles"], "d")
+    line("longest settle (idle) ms", lambda r: r["settle_ms"], ".1f")
 
 
 def textual_version() -> str:

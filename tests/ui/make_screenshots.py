@@ -76,6 +76,26 @@ async def main_and_inspector(server: FakeLLMServer) -> None:
         _save(app, "permission")
 
 
+async def small_terminal(server: FakeLLMServer) -> None:
+    """The default terminal, 80x24: the chat across the width, the gauge as a strip; then the Ctrl+T drawer."""
+    config = Config(default_model="openai:gpt-4.1",
+                    env={"OPENAI_API_KEY": "sk-demo", "OPENAI_BASE_URL": server.openai_base_url})
+    config.settings.max_parallel = 4
+    app = make_app(config, root=REPO, journal=False)
+    app.animation_level = "none"
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        screen.prompt.insert("How does the config get loaded, and how do env vars override it?")
+        await pilot.press("enter")
+        await _until(pilot, lambda: server.pending == 0 and not screen.busy)
+        await pilot.pause(0.3)
+        _save(app, "main-80x24")
+        await pilot.press("ctrl+t")
+        await pilot.pause(0.3)
+        _save(app, "drawer-80x24")
+
+
 async def setup_screen() -> None:
     # Show the default location the form saves to; the screenshot never saves, so nothing is written there.
     os.environ.pop("TUNACODE_CONFIG", None)
@@ -95,6 +115,8 @@ async def run() -> None:
         with FakeLLMServer() as server:
             script_demo(server, rounds=1)
             await main_and_inspector(server)
+            script_demo(server, rounds=1)
+            await small_terminal(server)
         await setup_screen()
     print("\n".join(sorted(str(p.relative_to(REPO)) for p in OUT.iterdir())))
 

@@ -109,9 +109,8 @@ class TunaCodeApp(App[int]):
             self._preload()
         finally:
             sys.setswitchinterval(DEFAULT_SWITCH_INTERVAL)
-        # Start-up's objects (Textual, the SDK) are done being made: collect once and freeze them (ui/heap.py).
-        with contextlib.suppress(Exception):  # the app may be closing already
-            self.call_from_thread(heap.KEEPER.settle)
+        # Start-up's objects (Textual, the SDK) are made: out of the automatic collections with them (ui/heap.py).
+        heap.KEEPER.freeze()
 
     def _preload(self) -> None:
         from tunacode_tui.providers.registry import parse_model_name, preload_adapter

@@ -122,6 +122,7 @@ class MainScreen(Screen[None]):
         self._streamed = False  # whether the current request's text arrived as deltas
         self._sink: Callable[[AgentEvent], None] = self._post_event
         self._heap_timer: Timer | None = None
+        self._pruned_at_full_settle = 0  # the chat's pruned-block count at the last full settle (ui/heap.py)
         self._last_interrupt = -QUIT_PRESS_SECONDS  # monotonic time of the last Ctrl+C that could quit
 
     def compose(self) -> ComposeResult:
@@ -327,8 +328,12 @@ class MainScreen(Screen[None]):
 
     def _settle_heap(self) -> None:
         self._heap_timer = None
-        if not self.busy:
-            heap.KEEPER.settle()
+        if self.busy:
+            return
+        full = self.chat.pruned - self._pruned_at_full_settle >= heap.FULL_AFTER_PRUNED
+        if full:
+            self._pruned_at_full_settle = self.chat.pruned
+        heap.KEEPER.settle(full=full)
 
     async def _settle(self, now: float) -> None:
         await self.chat.end_answer()
@@ -398,6 +403,7 @@ class MainScreen(Screen[None]):
 
     async def _turn_ended(self, event: TurnEnded) -> None:
         await self._settle(event.t)
+        self._settle_heap_later()
         if event.reason == "cancelled":
             await self.chat.add_notice("Cancelled. The partial answer and tool results are kept.", "warning")
         elif event.reason == "error" and event.error and event.error != self._last_error:
