@@ -3,8 +3,8 @@ whole screen, and that cost grows with every widget displayed, on screen or not.
 
 Run: python -m benchmarks.textual_layout
 
-Nothing of tunacode: a ``VerticalScroll`` holding N one-line ``Static`` widgets (as a chat holds blocks), the last
-one updated as a streamed answer grows. For each N, the time from ``update()`` to the frame being painted
+Nothing of tunacode: a ``VerticalScroll`` holding N one-line ``Static`` widgets (as a chat holds blocks) and one
+more, on screen, updated as a streamed answer grows. For each N, the time from ``update()`` to the frame being painted
 (serialised to escape sequences, as a terminal driver would), median of 40 updates:
 
   layout=True    what a Markdown block does on every update (``Static.update``): the screen is laid out again
@@ -38,9 +38,9 @@ class Reproduction(App[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
+            yield Static("", id="tail")  # on screen: an update off screen paints nothing
             for n in range(self.count):
                 yield Static(f"block {n}: a line of text as a chat block would hold")
-            yield Static("", id="tail")
         yield TextArea()
 
 
@@ -67,7 +67,10 @@ async def measure(count: int) -> dict[str, float]:
                 before = len(painted)
                 start = time.perf_counter()
                 tail.update(f"the answer so far, token {n} " + "x" * (n % 50), layout=layout)
+                deadline = start + 5
                 while len(painted) == before:
+                    if time.perf_counter() > deadline:
+                        raise TimeoutError("no frame painted the update")
                     await asyncio.sleep(0.0005)
                 times.append(painted[-1] - start)
                 await asyncio.sleep(0.02)
