@@ -30,8 +30,9 @@ Options of ``add``: ``delay`` seconds between SSE events (streaming-overlap test
 per text/argument delta (``None``: one delta per item).
 
 Inspecting: ``server.requests`` (``RecordedRequest`` with ``.api``, ``.path``, ``.headers``, ``.body``, ``.peer``),
-``server.last_body``, ``server.wait_for_requests(n)``. URLs: ``server.openai_base_url`` (``…/v1``) and
-``server.anthropic_base_url``. When the script runs out the server answers 400 "no scripted reply left",
+``server.last_body``, ``server.wait_for_requests(n)``. ``server.models`` is what ``GET /v1/models`` lists;
+``server.json_routes`` maps other exact paths to fixed JSON answers (llama.cpp ``/props``, Ollama ``/api/show``,
+LM Studio ``/api/v0/models``). URLs: ``server.openai_base_url`` (``…/v1``) and ``server.anthropic_base_url``. When the script runs out the server answers 400 "no scripted reply left",
 unless ``server.default_reply`` is set.
 
 Example::
@@ -458,6 +459,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         """``GET /v1/models``: the model list, with whatever context-length fields the test set."""
         path = self.path.split("?", 1)[0]
+        if path in self.server.owner.json_routes:
+            self._send_json(200, self.server.owner.json_routes[path])
+            return
         if path.endswith("/models"):
             self._send_json(200, {"object": "list", "data": [
                 {"object": "model", "owned_by": "fake", "created": 0, **m} for m in self.server.owner.models]})
@@ -472,6 +476,10 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             body = {"_raw": raw.decode(errors="replace")}
         path = self.path.split("?", 1)[0]
+        if path in self.server.owner.json_routes:
+            self.server.owner.route_bodies.append((path, body))
+            self._send_json(200, self.server.owner.json_routes[path])
+            return
         if path.endswith("/chat/completions"):
             api: Api = "openai"
         elif path.endswith("/messages"):
@@ -589,6 +597,10 @@ class FakeLLMServer:
         self.default_reply: Reply | None = None
         # What ``GET /v1/models`` lists, e.g. [{"id": "local", "max_model_len": 32768}] as vLLM reports it.
         self.models: list[dict[str, Any]] = []
+        # Other fixed JSON answers by exact path, GET or POST: {"/props": {...}} as llama.cpp serves it,
+        # {"/api/show": {...}} as Ollama does, {"/api/v0/models": {...}} as LM Studio does.
+        self.json_routes: dict[str, Any] = {}
+        self.route_bodies: list[tuple[str, Any]] = []  # (path, body) of each POST to a json_routes path
         self.requests: list[RecordedRequest] = []
         self._script: deque[Reply] = deque()
         self._served = 0
