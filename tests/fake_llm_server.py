@@ -32,7 +32,8 @@ per text/argument delta (``None``: one delta per item).
 Inspecting: ``server.requests`` (``RecordedRequest`` with ``.api``, ``.path``, ``.headers``, ``.body``, ``.peer``),
 ``server.last_body``, ``server.wait_for_requests(n)``. ``server.models`` is what ``GET /v1/models`` lists;
 ``server.json_routes`` maps other exact paths to fixed JSON answers (llama.cpp ``/props``, Ollama ``/api/show``,
-LM Studio ``/api/v0/models``). URLs: ``server.openai_base_url`` (``…/v1``) and ``server.anthropic_base_url``. When the script runs out the server answers 400 "no scripted reply left",
+LM Studio ``/api/v0/models``). URLs: ``server.openai_base_url`` (``…/v1``) and ``server.anthropic_base_url``.
+When the script runs out the server answers 400 "no scripted reply left",
 unless ``server.default_reply`` is set.
 
 Example::

@@ -95,8 +95,8 @@ OLLAMA_SHOW = {
 async def test_ollama_num_ctx_when_the_model_sets_it(llm_server: FakeLLMServer) -> None:
     # Ollama's /v1/models entries carry no window: {"id", "object", "created", "owned_by": "library"}.
     llm_server.models = [{"id": "qwen2.5-coder:7b", "owned_by": "library"}, {"id": "llama3.2:3b"}]
-    llm_server.json_routes["/api/show"] = {**OLLAMA_SHOW,
-                                           "parameters": OLLAMA_SHOW["parameters"] + "\nnum_ctx                        8192"}
+    parameters = OLLAMA_SHOW["parameters"] + "\nnum_ctx                        8192"
+    llm_server.json_routes["/api/show"] = {**OLLAMA_SHOW, "parameters": parameters}
     assert await window(llm_server, "qwen2.5-coder:7b") == 8192
     assert llm_server.route_bodies == [("/api/show", {"model": "qwen2.5-coder:7b"})]
 
