@@ -20,6 +20,7 @@ from tunacode_tui.agent.events import (
     AgentEvent,
     BatchFinished,
     BatchStarted,
+    ContextTrimmed,
     Notice,
     PermissionDecision,
     PermissionRequested,
@@ -88,6 +89,11 @@ class JsonLinesSink:
             self.write("usage", event.t, input_tokens=event.usage.prompt_tokens,
                        output_tokens=event.usage.output_tokens, cost=event.cost,
                        context_tokens=event.context_tokens, context_window=event.context_window)
+        elif isinstance(event, ContextTrimmed):
+            self.write("context_trimmed", event.t, kind=event.kind, count=event.count, before=event.before,
+                       after=event.after)
+            if self.fmt != "stream-json":
+                print(f"tunacode: {event.text}", file=sys.stderr)
         elif isinstance(event, Notice):
             self.notices.append(event)
             self.write("notice", event.t, level=event.level, text=event.text)

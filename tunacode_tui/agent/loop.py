@@ -15,11 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
+from tunacode_tui.agent.budget import cap_results, reply_tokens
 from tunacode_tui.agent.checkpoints import Checkpoints, UndoReport
 from tunacode_tui.agent.events import (
     AgentEvent,
     AssistantMessageAdded,
     BatchFinished,
+    ContextTrimmed,
     Notice,
     PermissionDecision,
     PermissionRequested,
@@ -32,6 +34,7 @@ from tunacode_tui.agent.events import (
 )
 from tunacode_tui.agent.executor import CANCELLED_RESULT, AsyncioSpawner, ResponseExecutor, Spawner, call_signature
 from tunacode_tui.agent.prompt import build_system_prompt
+from tunacode_tui.agent.room import make_room
 from tunacode_tui.agent.state import SessionState
 from tunacode_tui.config.settings import Config
 from tunacode_tui.providers import catalog
@@ -139,6 +142,14 @@ class Agent:
     def _specs(self) -> list:
         return [tool.spec() for tool in self.tools.values()]
 
+    def tool_specs(self) -> list:
+        """The tool schemas every request sends (they count against the window)."""
+        return self._specs()
+
+    def wanted_reply_tokens(self) -> int:
+        """The reply size asked for before the budget bounds it (``agent/budget.py``)."""
+        return self.config.settings.max_response_tokens or min(self.model_info.max_output, 32_000)
+
     def _append(self, message: Message) -> None:
         self.state.messages.append(message)
         if self.on_message is not None:
@@ -220,7 +231,8 @@ class Agent:
                     system=self.system_prompt,
                     messages=list(self.state.messages),
                     tools=self._specs(),
-                    max_tokens=self.config.settings.max_response_tokens or min(info.max_output, 32_000),
+                    max_tokens=reply_tokens(window=info.context_window, prompt_tokens=self.context_tokens(),
+                                            wanted=self.wanted_reply_tokens()),
                     stream=self.config.settings.enable_streaming,
                     reasoning=self.config.settings.reasoning,
                 )
@@ -269,8 +281,9 @@ class Agent:
                         raise
                     overflow_retried = True
                     iteration -= 1
-                    emit(Notice("warning", f"{exc} Compacting the conversation and retrying once.", self.clock()))
-                    await self.compact(emit=emit)
+                    self._learn_from_overflow(exc, request)
+                    emit(Notice("warning", f"{exc} Making room in the context and retrying once.", self.clock()))
+                    await make_room(self, emit, forced=True)
                     continue
                 except BaseException:
                     if executor is not None:
@@ -314,7 +327,7 @@ class Agent:
                 results = await executor.finish()
                 self._record_batches(executor, batches)
                 executor = None
-                self._append(Message("tool", list(results)))
+                self._append_results(list(results), emit)
                 self._recent_calls.append({call_signature(c) for c in calls})
                 guarded = [r for r in results if r.content.startswith(LOOP_GUARD_PREFIX)]
                 if guarded:
@@ -407,34 +420,35 @@ class Agent:
 
     # -- compaction -------------------------------------------------------------------------------
     async def _maybe_auto_compact(self, emit: Callable[[AgentEvent], None]) -> None:
-        from tunacode_tui.agent.compaction import split_for_compaction
+        """Before each request: clear old tool outputs, then summarise, when the next request would not fit."""
+        await make_room(self, emit)
 
+    def _learn_from_overflow(self, exc: ContextOverflow, request: ChatRequest) -> None:
+        """A refusal that states the server's window and prompt size corrects the window and local counts."""
+        if exc.window and not self.config.settings.context_window:
+            self._reported_windows[self.model.full_name] = exc.window
+        if exc.prompt_tokens:
+            local = self.meter.local_estimate(request.system, request.tools, request.messages)
+            self.meter.calibrate(exc.prompt_tokens, round(local / self.meter.scale))
+
+    def _append_results(self, results: list[ToolResultPart], emit: Callable[[AgentEvent], None]) -> None:
+        """The tool message, each result cut to its share of the window (the events keep the full output)."""
         window = self.model_info.context_window
-        threshold = self.config.settings.auto_compact_threshold
-        used = self.context_tokens()
-        if not window or used <= threshold * window or not split_for_compaction(self.state.messages)[0]:
-            return
-        emit(
-            Notice(
-                "warning",
-                f"Context at {used:,}/{window:,} tokens (over {threshold:.0%}): compacting automatically.",
-                self.clock(),
-            )
-        )
-        from tunacode_tui.agent.compaction import CompactionFailed
+        capped, cut = cap_results(results, window)
+        if cut:
+            before = self.context_tokens() + sum(self.meter.count(Message("tool", [r])) for r in results)
+        self._append(Message("tool", capped))
+        if cut:
+            event = ContextTrimmed("truncated", cut, before, self.context_tokens(), self.clock())
+            emit(event)
+            emit(Notice("info", event.text, self.clock()))
 
-        try:
-            await self.compact(emit=emit)
-        except CompactionFailed as exc:
-            emit(
-                Notice(
-                    "warning", f"Automatic compaction failed ({exc}); continuing with the full history.", self.clock()
-                )
-            )
-
-    async def compact(self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None) -> str:
+    async def compact(
+        self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None, automatic: bool = False
+    ) -> str:
         """Summarise and shorten the history. Returns the summary ("" when there was nothing to cut).
-        Raises ``CompactionFailed`` (a ProviderError) when the summary is unusable; the history is kept."""
+        Raises ``CompactionFailed`` (a ProviderError) when the summary is unusable; the history is kept.
+        ``automatic`` (before a request or after an overflow) keeps a summary that was cut off."""
         from tunacode_tui.agent.compaction import compact_history
 
         emit = emit or self._emit
@@ -446,6 +460,8 @@ class Agent:
             messages=self.state.messages,
             focus=focus,
             reasoning=self.config.settings.reasoning,
+            window=self.model_info.context_window,
+            accept_cut=automatic,
         )
         if outcome is None:
             emit(Notice("info", "Nothing to compact yet: the conversation is too short to cut.", self.clock()))

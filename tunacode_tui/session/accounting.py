@@ -45,6 +45,9 @@ class ContextMeter:
     # After a request: (messages covered by the report, tokens reported for them).
     _reported: tuple[int, int] | None = None
     _history_id: int | None = None
+    # Local counts (cl100k) times this: raised when a server reports a prompt larger than we counted (a
+    # different tokenizer and chat template), so estimates made after a rewrite of the history stay honest.
+    scale: float = 1.0
 
     def count(self, message: Message) -> int:
         entry = self._cache.get(id(message))
@@ -72,8 +75,18 @@ class ContextMeter:
         live = {id(m) for m, _ in self._cache.values()}
         self._cache = {k: v for k, v in self._cache.items() if k in live}
 
+    def local_estimate(self, system: str, tools: list[ToolSpec], messages: list[Message]) -> int:
+        """Local count of a whole history (ignoring reported usage), scaled: for candidate histories."""
+        raw = self.static_tokens(system, tools) + sum(self.count(m) for m in messages)
+        return round(raw * self.scale)
+
+    def calibrate(self, reported: int, local: int) -> None:
+        """A server counted ``reported`` tokens for what we counted as ``local``: scale local counts up."""
+        if reported > 0 and local > 0:
+            self.scale = min(3.0, max(self.scale, reported / local))
+
     def estimate(self, system: str, tools: list[ToolSpec], messages: list[Message]) -> int:
         if self._reported is not None and self._reported[0] <= len(messages):
             covered, reported = self._reported
-            return reported + sum(self.count(m) for m in messages[covered:])
-        return self.static_tokens(system, tools) + sum(self.count(m) for m in messages)
+            return reported + round(sum(self.count(m) for m in messages[covered:]) * self.scale)
+        return self.local_estimate(system, tools, messages)

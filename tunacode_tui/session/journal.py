@@ -25,6 +25,7 @@ from tunacode_tui import __version__
 from tunacode_tui.agent.events import (
     AgentEvent,
     BatchFinished,
+    ContextTrimmed,
     Notice,
     ToolCallFinished,
     TurnEnded,
@@ -277,6 +278,9 @@ class SessionJournal:
                 context_tokens=ev.context_tokens,
                 context_window=ev.context_window,
             )
+        elif isinstance(ev, ContextTrimmed):
+            # What was cleared, summarised, dropped or cut; the history before it stays in the earlier records.
+            self._write("context_trimmed", what=ev.kind, count=ev.count, before=ev.before, after=ev.after)
         else:
             return False
         return True

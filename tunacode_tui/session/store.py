@@ -214,8 +214,8 @@ def replay(records: Iterable[tuple[int, dict[str, Any]]], loaded: LoadedSession)
                     loaded.model = str(changes["model"])
                 if "max_iterations" in changes:
                     state.max_iterations = int(changes["max_iterations"])
-            elif kind == "session":
-                continue
+            elif kind in ("session", "context_trimmed"):
+                continue  # a context_trimmed record explains the compaction record beside it; nothing to apply
             else:
                 unknown.add(str(kind))
         except (KeyError, TypeError, ValueError) as exc:

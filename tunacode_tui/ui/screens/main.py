@@ -27,6 +27,7 @@ from tunacode_tui.agent.events import (
     BatchFinished,
     BatchGrew,
     BatchStarted,
+    ContextTrimmed,
     Notice,
     PermissionDecision,
     PermissionRequested,
@@ -287,6 +288,8 @@ class MainScreen(CommandsMixin, Screen[None]):
             self.gauge.show_context(event.context_tokens, event.context_window)
             self.gauge.show_usage(event.turn_usage.total_tokens, event.turn_cost, event.session_usage.total_tokens,
                                   event.session_cost)
+        elif isinstance(event, ContextTrimmed):
+            self.gauge.note_trim(event.kind, event.count)
         elif isinstance(event, Notice):
             if event.level == "error":
                 self._last_error = event.text

@@ -1,0 +1,114 @@
+"""Making room in the context window before a request, or after a server refused one as too large.
+
+The order is the cheapest loss first (see ``budget.py``): clear the outputs of older tool calls, then summarise
+the older turns (or, if no summary can be written, drop them with a note), and as a last resort cut the newest
+tool results. Each step that changes the history goes through ``Agent.replace_history`` (so the session journal
+records the new history after the old one) and is reported as a ``ContextTrimmed`` event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from tunacode_tui.agent.budget import (
+    clear_old_results,
+    needs_room,
+    shrink_latest_results,
+)
+from tunacode_tui.agent.events import AgentEvent, ContextTrimmed, Notice
+from tunacode_tui.providers.errors import ProviderError
+from tunacode_tui.providers.messages import Message
+
+if TYPE_CHECKING:
+    from tunacode_tui.agent.loop import Agent
+
+# After making room the history should fill at most this share of the auto-compaction threshold, so the next
+# steps of the turn do not trigger it again at once.
+GOAL_SHARE = 0.7
+
+
+async def make_room(agent: Agent, emit: Callable[[AgentEvent], None], *, forced: bool = False) -> None:
+    """Shrink the history until the next request fits; ``forced`` after a refusal (the estimate was wrong)."""
+    window = agent.model_info.context_window
+    threshold = agent.config.settings.auto_compact_threshold
+    wanted = agent.wanted_reply_tokens()
+    used = agent.context_tokens()
+    if not window or (not forced and not needs_room(window=window, used=used, threshold=threshold, wanted=wanted)):
+        return
+    system, specs, meter = agent.system_prompt, agent.tool_specs(), agent.meter
+    local = meter.local_estimate(system, specs, agent.state.messages)
+    # Reported usage is the truth; make candidate estimates agree with it.
+    ratio = used / local if local and used and not forced else 1.0
+    goal = threshold * window * GOAL_SHARE
+
+    def estimate(history: list[Message]) -> int:
+        return round(meter.local_estimate(system, specs, history) * ratio)
+
+    def fits(history: list[Message]) -> bool:
+        # After a refusal the server's word beats our estimate: clear every older output.
+        return not forced and estimate(history) <= goal
+
+    def still_short(history: list[Message]) -> bool:
+        size = estimate(history)
+        return needs_room(window=window, used=size, threshold=threshold, wanted=wanted) or (forced and size > goal)
+
+    history, cleared = clear_old_results(agent.state.messages, enough=fits)
+    if cleared:
+        before = used
+        agent.replace_history(history)
+        _report(agent, emit, ContextTrimmed("cleared", len(cleared), before, estimate(history), agent.clock()))
+    if not forced and not still_short(agent.state.messages):
+        return
+
+    if not forced:
+        now = estimate(agent.state.messages)
+        emit(Notice("warning", f"Context at {now:,}/{window:,} tokens (over {threshold:.0%}): compacting "
+                    "automatically.", agent.clock()))
+    summarised = await _summarise(agent, emit, estimate)
+    if not still_short(agent.state.messages) and (cleared or summarised or not forced):
+        return
+
+    # Nothing older is left to give up: cut the newest results to what the window can take.
+    before = estimate(agent.state.messages)
+    others = estimate([m for m in agent.state.messages if m.role != "tool"])
+    per_result = max(128, (int(goal) - others) // max(1, _result_count(agent.state.messages[-1])))
+    history, cut = shrink_latest_results(agent.state.messages, per_result)
+    if cut:
+        agent.replace_history(history)
+        _report(agent, emit, ContextTrimmed("truncated", cut, before, estimate(history), agent.clock()))
+
+
+async def _summarise(agent: Agent, emit: Callable[[AgentEvent], None],
+                     estimate: Callable[[list[Message]], int]) -> bool:
+    """Summarise the older turns (or drop them if that fails); whether the history changed."""
+    from tunacode_tui.agent.compaction import drop_old_turns, split_for_compaction
+
+    if not split_for_compaction(agent.state.messages)[0]:
+        return False
+    before = estimate(agent.state.messages)
+    try:
+        summary = await agent.compact(emit=emit, automatic=True)
+    except ProviderError as exc:
+        emit(Notice("warning", f"Automatic compaction failed ({exc}); removing the oldest turns instead.",
+                    agent.clock()))
+        summary = ""
+        dropped = drop_old_turns(agent.state.messages)
+        if dropped is not None:
+            removed = len(agent.state.messages) - len(dropped) + 1
+            agent.replace_history(dropped)
+            _report(agent, emit, ContextTrimmed("dropped", removed, before, estimate(dropped), agent.clock()))
+            return True
+        return False
+    if summary:
+        _report(agent, emit, ContextTrimmed("compacted", 1, before, estimate(agent.state.messages), agent.clock()))
+    return bool(summary)
+
+
+def _result_count(message: Message) -> int:
+    return len(message.tool_results) if message.role == "tool" else 1
+
+
+def _report(agent: Agent, emit: Callable[[AgentEvent], None], event: ContextTrimmed) -> None:
+    emit(event)
+    emit(Notice("info", event.text, agent.clock()))
