@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from tunacode_tui.agent.events import (
+from tunacode_tui.config.settings import Config
+from tunacode_tui.core.events import (
     AgentEvent,
     BatchFinished,
     BatchStarted,
@@ -31,7 +32,6 @@ from tunacode_tui.agent.events import (
     TurnEnded,
     UsageUpdated,
 )
-from tunacode_tui.config.settings import Config
 
 OutputFormat = Literal["text", "json", "stream-json"]
 
@@ -147,7 +147,7 @@ async def run_headless(
     agent = bundle.agent
     agent.state.yolo = yolo
     sink = JsonLinesSink(out, fmt, yolo=yolo, t0=t0)
-    task = asyncio.ensure_future(agent.run_turn(prompt, bundle.wrap_sink(sink)))
+    task = asyncio.ensure_future(agent.run_turn(prompt, sink))
     loop = asyncio.get_running_loop()
     try:
         loop.add_signal_handler(signal.SIGINT, task.cancel)

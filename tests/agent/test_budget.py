@@ -18,10 +18,10 @@ from tunacode_tui.agent.budget import (
     reply_tokens,
     truncate_output,
 )
-from tunacode_tui.agent.events import ContextTrimmed, Notice, UsageUpdated
+from tunacode_tui.core.events import ContextTrimmed, Notice, UsageUpdated
+from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart
 from tunacode_tui.providers import tokens
-from tunacode_tui.providers.messages import Message, ToolCallPart, ToolResultPart
-from tunacode_tui.session.journal import SessionJournal, attach
+from tunacode_tui.session.journal import JournalListener, SessionJournal
 
 WINDOW = 8192
 
@@ -160,10 +160,10 @@ async def test_the_session_file_keeps_what_was_cleared(llm_server: FakeLLMServer
     llm_server.add(text("done"))
     agent, pool = make_agent(llm_server, project, context_window=WINDOW)
     journal = SessionJournal(root=project, model="openai:gpt-4.1", directory=tmp_path / "sessions")
-    wrap = attach(agent, journal)
+    agent.subscribe(JournalListener(journal, agent.state))
     events: list = []
     try:
-        ended = await agent.run_turn("read", wrap(allow_all(events)))
+        ended = await agent.run_turn("read", allow_all(events))
     finally:
         await pool.aclose()
         journal.close()

@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from tunacode_tui.core.messages import Message, ToolResultPart
 from tunacode_tui.providers import tokens
-from tunacode_tui.providers.messages import Message, ToolResultPart
 
 # A reply may take at most this share of the window.
 REPLY_SHARE = 0.25

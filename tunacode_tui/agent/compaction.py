@@ -6,13 +6,15 @@ pre-compaction history stays in the session journal: compaction never destroys d
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from tunacode_tui.agent.accounting import message_text
+from tunacode_tui.core.messages import Message, TextPart
+from tunacode_tui.core.stream import StreamEnded, TextChunk
 from tunacode_tui.providers import tokens
 from tunacode_tui.providers.base import ChatRequest, Provider
 from tunacode_tui.providers.errors import ProviderError
-from tunacode_tui.providers.messages import Message, TextPart
 from tunacode_tui.providers.retry import stream_with_retry
-from tunacode_tui.providers.stream import StreamEnded, TextChunk
-from tunacode_tui.session.accounting import message_text
 
 KEEP_TURNS = 2
 KEEP_STEPS = 3
@@ -66,6 +68,15 @@ def transcript(messages: list[Message], limit: int = 400_000) -> str:
     return text[-limit:]
 
 
+@dataclass(slots=True, frozen=True)
+class Compacted:
+    """A compaction's outcome: the summary, the new history, and how many recent messages it kept verbatim."""
+
+    summary: str
+    messages: list[Message]
+    kept_count: int
+
+
 class CompactionFailed(ProviderError):
     """The summary came back empty or cut off: the history is kept as it was."""
 
@@ -81,7 +92,7 @@ async def compact_history(
     reasoning: str | None = None,
     window: int | None = None,
     accept_cut: bool = False,
-) -> tuple[str, list[Message]] | None:
+) -> Compacted | None:
     """The summary and the new history, or None when there is nothing to compact.
 
     ``window`` sizes the summary request so it fits the model's context itself (on a 4,096-token server the
@@ -99,10 +110,11 @@ async def compact_history(
         max_tokens = min(max_tokens, max(256, window // 4))
         room = window - max_tokens - tokens.count_tokens(system + SUMMARY_INSTRUCTIONS) - max(64, window // 25)
         limit = max(1000, room * _CHARS_PER_TOKEN)
+    prompt = transcript(old, limit) + "\n\n---\n" + SUMMARY_INSTRUCTIONS.format(focus=focus_line)
     request = ChatRequest(
         model=model,
         system=system,
-        messages=[Message.user(transcript(old, limit) + "\n\n---\n" + SUMMARY_INSTRUCTIONS.format(focus=focus_line))],
+        messages=[Message.user(prompt)],
         tools=[],
         max_tokens=max_tokens,
         reasoning=reasoning,
@@ -126,10 +138,10 @@ async def compact_history(
     head = [Message("user", [TextPart(SUMMARY_PREFIX + summary)])]
     if recent and recent[0].role == "user":  # keep user/assistant alternation
         head.append(Message("assistant", [TextPart("Understood. I have the summary and will continue from it.")]))
-    return summary, head + list(recent)
+    return Compacted(summary, head + list(recent), kept_count=len(recent))
 
 
-def drop_old_turns(messages: list[Message], keep_turns: int = KEEP_TURNS) -> list[Message] | None:
+def drop_old_turns(messages: list[Message], keep_turns: int = KEEP_TURNS) -> Compacted | None:
     """The history without its old turns and with a note saying so, when no summary could be written.
 
     The fallback of automatic compaction: the session file keeps everything that is dropped here.
@@ -141,4 +153,4 @@ def drop_old_turns(messages: list[Message], keep_turns: int = KEEP_TURNS) -> lis
                                       "Ask the user if something from before is needed.]")])]
     if recent and recent[0].role == "user":
         head.append(Message("assistant", [TextPart("Understood.")]))
-    return head + list(recent)
+    return Compacted("", head + list(recent), kept_count=len(recent))

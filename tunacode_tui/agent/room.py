@@ -2,8 +2,8 @@
 
 The order is the cheapest loss first (see ``budget.py``): clear the outputs of older tool calls, then summarise
 the older turns (or, if no summary can be written, drop them with a note), and as a last resort cut the newest
-tool results. Each step that changes the history goes through ``Agent.replace_history`` (so the session journal
-records the new history after the old one) and is reported as a ``ContextTrimmed`` event.
+tool results. Each step that changes the history goes through ``Agent.rewrite_history`` (a ``HistoryCompacted``
+event, so the session journal records the new history after the old one) and is reported as ``ContextTrimmed``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from tunacode_tui.agent.budget import (
     needs_room,
     shrink_latest_results,
 )
-from tunacode_tui.agent.events import AgentEvent, ContextTrimmed, Notice
+from tunacode_tui.agent.compaction import Compacted
+from tunacode_tui.core.events import AgentEvent, ContextTrimmed, Notice
+from tunacode_tui.core.messages import Message
 from tunacode_tui.providers.errors import ProviderError
-from tunacode_tui.providers.messages import Message
 
 if TYPE_CHECKING:
     from tunacode_tui.agent.loop import Agent
@@ -56,7 +57,7 @@ async def make_room(agent: Agent, emit: Callable[[AgentEvent], None], *, forced:
     history, cleared = clear_old_results(agent.state.messages, enough=fits)
     if cleared:
         before = used
-        agent.replace_history(history)
+        agent.rewrite_history(Compacted("", history, kept_count=len(history)))
         _report(agent, emit, ContextTrimmed("cleared", len(cleared), before, estimate(history), agent.clock()))
     if not forced and not still_short(agent.state.messages):
         return
@@ -75,7 +76,7 @@ async def make_room(agent: Agent, emit: Callable[[AgentEvent], None], *, forced:
     per_result = max(128, (int(goal) - others) // max(1, _result_count(agent.state.messages[-1])))
     history, cut = shrink_latest_results(agent.state.messages, per_result)
     if cut:
-        agent.replace_history(history)
+        agent.rewrite_history(Compacted("", history, kept_count=len(history)))
         _report(agent, emit, ContextTrimmed("truncated", cut, before, estimate(history), agent.clock()))
 
 
@@ -95,9 +96,10 @@ async def _summarise(agent: Agent, emit: Callable[[AgentEvent], None],
         summary = ""
         dropped = drop_old_turns(agent.state.messages)
         if dropped is not None:
-            removed = len(agent.state.messages) - len(dropped) + 1
-            agent.replace_history(dropped)
-            _report(agent, emit, ContextTrimmed("dropped", removed, before, estimate(dropped), agent.clock()))
+            removed = len(agent.state.messages) - dropped.kept_count
+            agent.rewrite_history(dropped)
+            _report(agent, emit, ContextTrimmed("dropped", removed, before, estimate(dropped.messages),
+                                                agent.clock()))
             return True
         return False
     if summary:
