@@ -90,7 +90,7 @@ class JsonLinesSink:
                        output_tokens=event.usage.output_tokens, cost=event.cost,
                        context_tokens=event.context_tokens, context_window=event.context_window)
         elif isinstance(event, ContextTrimmed):
-            self.write("context_trimmed", event.t, kind=event.kind, count=event.count, before=event.before,
+            self.write("context_trimmed", event.t, what=event.kind, count=event.count, before=event.before,
                        after=event.after)
             if self.fmt != "stream-json":
                 print(f"tunacode: {event.text}", file=sys.stderr)

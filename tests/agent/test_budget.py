@@ -97,6 +97,10 @@ def test_the_results_not_yet_answered_are_never_cleared() -> None:
     history = [Message.user("go"), *_step(0, 500), *_step(1, 500)]
     new, ids = clear_old_results(history, enough=lambda _: False)
     assert ids == ["c0"] and new[-1] is history[-1]
+    # Once answered, they are older results like any other.
+    history += [Message.assistant("done"), Message.user("next")]
+    new, ids = clear_old_results(history, enough=lambda _: False)
+    assert ids == ["c0", "c1"]
 
 
 # -- through the loop, against a server that enforces its window ---------------------------------------------------

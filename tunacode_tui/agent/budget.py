@@ -91,15 +91,16 @@ def cleared_marker(content: str) -> str:
 
 
 def clear_old_results(
-    messages: list[Message], *, enough: Callable[[list[Message]], bool], keep_last: int = 1
+    messages: list[Message], *, enough: Callable[[list[Message]], bool]
 ) -> tuple[list[Message], list[str]]:
     """Replace tool outputs, oldest first, by a marker until ``enough(history)`` says the history fits.
 
-    The last ``keep_last`` tool messages (the results the model has not answered yet) are kept. Returns the new
-    history (the old one is not modified) and the ids of the calls whose output was cleared.
+    Results the model has not answered yet (no assistant message after them) are kept. Returns the new history
+    (the old one is not modified) and the ids of the calls whose output was cleared.
     """
+    last_answer = max((i for i, m in enumerate(messages) if m.role == "assistant"), default=-1)
     tool_indexes = [i for i, m in enumerate(messages) if m.role == "tool"]
-    keep = set(tool_indexes[-keep_last:]) if keep_last else set()
+    keep = {i for i in tool_indexes if i > last_answer}
     history = list(messages)
     cleared: list[str] = []
     for index in tool_indexes:

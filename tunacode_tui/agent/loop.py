@@ -463,7 +463,8 @@ class Agent:
             emit(Notice("info", event.text, self.clock()))
 
     async def compact(
-        self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None, automatic: bool = False
+        self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None, automatic: bool = False,
+        keep_turns: int | None = None,
     ) -> str:
         """Summarise and shorten the history. Returns the summary ("" when there was nothing to cut).
         Raises ``CompactionFailed`` (a ProviderError) when the summary is unusable; the history is kept.
@@ -481,6 +482,7 @@ class Agent:
             reasoning=self.config.settings.reasoning,
             window=self.model_info.context_window,
             accept_cut=automatic,
+            **({"keep_turns": keep_turns} if keep_turns else {}),
         )
         if outcome is None:
             emit(Notice("info", "Nothing to compact yet: the conversation is too short to cut.", self.clock()))

@@ -16,7 +16,7 @@ from tunacode_tui.agent.budget import (
     needs_room,
     shrink_latest_results,
 )
-from tunacode_tui.agent.compaction import Compacted
+from tunacode_tui.agent.compaction import KEEP_TURNS, Compacted
 from tunacode_tui.core.events import AgentEvent, ContextTrimmed, Notice
 from tunacode_tui.core.messages import Message
 from tunacode_tui.providers.errors import ProviderError
@@ -67,6 +67,14 @@ async def make_room(agent: Agent, emit: Callable[[AgentEvent], None], *, forced:
         emit(Notice("warning", f"Context at {now:,}/{window:,} tokens (over {threshold:.0%}): compacting "
                     "automatically.", agent.clock()))
     summarised = await _summarise(agent, emit, estimate)
+    if summarised and still_short(agent.state.messages):
+        # The two turns kept verbatim are themselves too large for this window: keep only the current one,
+        # when that would be enough (a second summary costs a request; one that cannot help is not asked for).
+        from tunacode_tui.agent.compaction import split_for_compaction
+
+        old, recent = split_for_compaction(agent.state.messages, 1)
+        if old and not still_short(recent):
+            await _summarise(agent, emit, estimate, keep_turns=1)
     if not still_short(agent.state.messages) and (cleared or summarised or not forced):
         return
 
@@ -81,20 +89,20 @@ async def make_room(agent: Agent, emit: Callable[[AgentEvent], None], *, forced:
 
 
 async def _summarise(agent: Agent, emit: Callable[[AgentEvent], None],
-                     estimate: Callable[[list[Message]], int]) -> bool:
+                     estimate: Callable[[list[Message]], int], *, keep_turns: int = KEEP_TURNS) -> bool:
     """Summarise the older turns (or drop them if that fails); whether the history changed."""
     from tunacode_tui.agent.compaction import drop_old_turns, split_for_compaction
 
-    if not split_for_compaction(agent.state.messages)[0]:
+    if not split_for_compaction(agent.state.messages, keep_turns)[0]:
         return False
     before = estimate(agent.state.messages)
     try:
-        summary = await agent.compact(emit=emit, automatic=True)
+        summary = await agent.compact(emit=emit, automatic=True, keep_turns=keep_turns)
     except ProviderError as exc:
         emit(Notice("warning", f"Automatic compaction failed ({exc}); removing the oldest turns instead.",
                     agent.clock()))
         summary = ""
-        dropped = drop_old_turns(agent.state.messages)
+        dropped = drop_old_turns(agent.state.messages, keep_turns)
         if dropped is not None:
             removed = len(agent.state.messages) - dropped.kept_count
             agent.rewrite_history(dropped)
