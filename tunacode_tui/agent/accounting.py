@@ -69,6 +69,24 @@ class ContextMeter:
             self._reported = (len(messages), usage.prompt_tokens + usage.output_tokens)
         self._history_id = id(messages)
 
+    def match_report(self, system: str, tools: list[ToolSpec], messages: list[Message]) -> None:
+        """Scale local counts so the local count of ``messages`` equals the reported figure for them.
+
+        Called before the history is rewritten: afterwards only local counts are left, and a server with
+        another tokenizer or chat template (llama.cpp drops tools a model's template cannot show) counts
+        differently from cl100k.
+        """
+        if self._reported is None or self._reported[0] > len(messages):
+            return
+        covered, reported = self._reported
+        raw = self.static_tokens(system, tools) + sum(self.count(m) for m in messages[:covered])
+        if raw > 0:
+            self.scale = min(3.0, max(0.3, reported / raw))
+
+    def seed(self, covered: int, reported: int) -> None:
+        """A resumed session: the last reported figure covered the first ``covered`` messages."""
+        self._reported = (covered, reported)
+
     def invalidate(self, messages: list[Message]) -> None:
         """The history was rewritten (compaction, clear, resume): fall back to local counts, and forget the
         counts of messages that left the history, so a long session's cache does not keep every message

@@ -107,7 +107,7 @@ async def compact_history(
     max_tokens = 16_384 if reasoning else 8192
     limit = 400_000
     if window:
-        max_tokens = min(max_tokens, max(256, window // 8))
+        max_tokens = min(max_tokens, max(256, window // 16))
         room = window - max_tokens - tokens.count_tokens(system + SUMMARY_INSTRUCTIONS) - max(64, window // 25)
         limit = max(1000, room * _CHARS_PER_TOKEN)
     prompt = transcript(old, limit) + "\n\n---\n" + SUMMARY_INSTRUCTIONS.format(focus=focus_line)

@@ -38,13 +38,12 @@ async def make_room(agent: Agent, emit: Callable[[AgentEvent], None], *, forced:
     if not window or (not forced and not needs_room(window=window, used=used, threshold=threshold, wanted=wanted)):
         return
     system, specs, meter = agent.system_prompt, agent.tool_specs(), agent.meter
-    local = meter.local_estimate(system, specs, agent.state.messages)
-    # Reported usage is the truth; make candidate estimates agree with it.
-    ratio = used / local if local and used and not forced else 1.0
+    # Reported usage is the truth; make the local counts of candidate histories agree with it.
+    meter.match_report(system, specs, agent.state.messages)
     goal = threshold * window * GOAL_SHARE
 
     def estimate(history: list[Message]) -> int:
-        return round(meter.local_estimate(system, specs, history) * ratio)
+        return meter.local_estimate(system, specs, history)
 
     def fits(history: list[Message]) -> bool:
         # After a refusal the server's word beats our estimate: clear every older output.
@@ -93,8 +92,10 @@ async def _summarise(agent: Agent, emit: Callable[[AgentEvent], None],
     """Summarise the older turns (or drop them if that fails); whether the history changed."""
     from tunacode_tui.agent.compaction import drop_old_turns, split_for_compaction
 
-    if not split_for_compaction(agent.state.messages, keep_turns)[0]:
-        return False
+    old = split_for_compaction(agent.state.messages, keep_turns)[0]
+    if not old or all(_is_summary(m) or (m.role == "assistant" and not m.tool_calls and len(m.text) < 80)
+                      for m in old):
+        return False  # only an earlier summary would be cut: summarising it again saves nothing
     before = estimate(agent.state.messages)
     try:
         summary = await agent.compact(emit=emit, automatic=True, keep_turns=keep_turns)
@@ -113,6 +114,12 @@ async def _summarise(agent: Agent, emit: Callable[[AgentEvent], None],
     if summary:
         _report(agent, emit, ContextTrimmed("compacted", 1, before, estimate(agent.state.messages), agent.clock()))
     return bool(summary)
+
+
+def _is_summary(message: Message) -> bool:
+    from tunacode_tui.agent.compaction import DROPPED_PREFIX, SUMMARY_PREFIX
+
+    return message.role == "user" and message.text.startswith((SUMMARY_PREFIX, DROPPED_PREFIX))
 
 
 def _result_count(message: Message) -> int:

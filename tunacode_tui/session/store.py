@@ -59,6 +59,9 @@ class LoadedSession:
     repaired: list[Message] = field(default_factory=list)
     # The last value of every per-session setting recorded (model, yolo, max_iterations, ...).
     settings: dict[str, Any] = field(default_factory=dict)
+    # (messages covered, tokens) of the last usage record with no rewrite of the history after it: what the
+    # server counted, so a resumed session's gauge and budget start from the truth, not a local estimate.
+    context_report: tuple[int, int] | None = None
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -193,13 +196,17 @@ def replay(records: Iterable[tuple[int, dict[str, Any]]], loaded: LoadedSession)
                 state.messages.append(Message.from_dict(record["message"]))
             elif kind == "compaction":
                 state.messages[:] = [Message.from_dict(m) for m in record["messages"]]
+                loaded.context_report = None
             elif kind == "clear":
                 state.clear_conversation()
+                loaded.context_report = None
                 if record.get("totals"):
                     state.reset_totals()
             elif kind == "todos":
                 state.todos[:] = list(record["todos"])
             elif kind == "usage":
+                if isinstance(record.get("context_tokens"), int) and record["context_tokens"] > 0:
+                    loaded.context_report = (len(state.messages), record["context_tokens"])
                 state.usage = state.usage + _usage(record)
                 state.cost.add(record.get("cost"))
                 state.requests += 1
