@@ -126,3 +126,40 @@ def test_a_continued_chat_outgrows_4096_tokens_and_keeps_answering(llama: LlamaS
     assert windows == {4096}, "the gauge shows the server's window"
     assert any(t["what"] in ("compacted", "dropped") for t in trims), "the chat outgrew the window"
     assert all(a.strip() for a in answers), answers
+
+
+@pytest.mark.timeout(600)
+async def test_one_turn_with_a_large_tool_output_fits_the_window(llama_tools: LlamaServer, tmp_path: Path) -> None:
+    """The model reads a 130 KB file (~40,000 tokens) on a 4,096-token server: the result is cut to its share
+    of the window and the turn goes on to an answer instead of being refused for size."""
+    from tunacode_tui.agent.factory import build_agent
+    from tunacode_tui.config.settings import Config
+    from tunacode_tui.core.events import ContextTrimmed, Notice, PermissionDecision, PermissionRequested
+    from tunacode_tui.core.events import ToolCallFinished as Finished
+    from tunacode_tui.providers.registry import ProviderPool
+
+    (tmp_path / "a.py").write_text("".join(f"line {i}: the quick brown fox jumps over the lazy dog {i}\n"
+                                           for i in range(3000)))
+    config = Config()
+    config.env = {"OPENAI_BASE_URL": llama_tools.v1, "OPENAI_API_KEY": "sk-local"}
+    config.settings.max_iterations = 4
+    config.settings.max_response_tokens = 48
+    pool = ProviderPool()
+    agent = build_agent(config, model=f"openai-compatible:{MODEL}", root=tmp_path, pool=pool)
+    events: list[Any] = []
+
+    def sink(event: Any) -> None:
+        events.append(event)
+        if isinstance(event, PermissionRequested):
+            event.future.set_result(PermissionDecision(True))
+
+    try:
+        ended = await agent.run_turn("Use read_file to read the file a.py.", sink)
+    finally:
+        await pool.aclose()
+    reads = [e for e in events if isinstance(e, Finished) and e.name == "read_file" and e.ok]
+    assert reads and max(len(e.result) for e in reads) > 100_000, "the model read the large file"
+    assert ended.reason in ("completed", "max_iterations"), ended.error
+    assert any(isinstance(e, ContextTrimmed) and e.kind == "truncated" for e in events)
+    assert not any(isinstance(e, Notice) and "no longer fits" in e.text for e in events)
+    assert agent.model_info.context_window == 4096
