@@ -76,16 +76,17 @@ class ContextGauge(Widget):
     def note_trim(self, kind: str, count: int) -> None:
         """Count a ``ContextTrimmed``: outputs cleared, summaries written, turns dropped, results cut."""
         self._trims[kind] = self._trims.get(kind, 0) + (1 if kind == "compacted" else count)
-        parts = []
-        if self._trims.get("cleared"):
-            parts.append(f"{self._trims['cleared']} outputs cleared")
-        if self._trims.get("compacted"):
-            parts.append(f"compacted {self._trims['compacted']}×")
-        if self._trims.get("dropped"):
-            parts.append(f"{self._trims['dropped']} messages dropped")
-        if self._trims.get("truncated"):
-            parts.append(f"{self._trims['truncated']} results cut")
-        self.trimmed = ", ".join(parts)
+        def count(kind: str, noun: str, verb: str) -> str | None:
+            n = self._trims.get(kind, 0)
+            return f"{n:,} {noun}{'s' * (n != 1)} {verb}" if n else None
+
+        parts = [
+            count("cleared", "output", "cleared"),
+            f"compacted {self._trims['compacted']}×" if self._trims.get("compacted") else None,
+            count("dropped", "message", "dropped"),
+            count("truncated", "result", "cut"),
+        ]
+        self.trimmed = ", ".join(p for p in parts if p)
 
     def _watch_used(self) -> None:
         self.level = level_for(self.fraction)
