@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resume", nargs="?", const="", metavar="ID", help="resume a session (list if no ID)")
     parser.add_argument("--continue", dest="continue_", action="store_true", help="resume the latest session here")
     parser.add_argument("--cwd", help="project root (default: the current directory)")
+    parser.add_argument("--mcp-config", metavar="FILE", help="start the MCP servers in FILE ({\"mcpServers\": ...})")
+    parser.add_argument("--allow-project-mcp", action="store_true",
+                        help="headless: start the servers of the project's .mcp.json without asking")
     return parser
 
 
@@ -94,9 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(
             run_headless(config, args.prompt, model=args.model, fmt=args.output_format, yolo=args.yolo, root=root,
-                         resume=args.resume or None, continue_latest=args.continue_)
+                         resume=args.resume or None, continue_latest=args.continue_,
+                         mcp_config=Path(args.mcp_config).expanduser() if args.mcp_config else None,
+                         allow_project_mcp=args.allow_project_mcp)
         )
     from tunacode_tui.ui.app import run_app
 
     return run_app(config, model=args.model, root=root, setup=args.setup, yolo=args.yolo,
-                   resume=args.resume, continue_latest=args.continue_)
+                   resume=args.resume, continue_latest=args.continue_,
+                   mcp_config=Path(args.mcp_config).expanduser() if args.mcp_config else None)

@@ -122,6 +122,8 @@ async def run_headless(
     out: IO[str] | None = None,
     resume: str | None = None,
     continue_latest: bool = False,
+    mcp_config: Path | None = None,
+    allow_project_mcp: bool = False,
 ) -> int:
     from tunacode_tui.agent.factory import SessionChoiceError, open_session_agent
     from tunacode_tui.providers.errors import ConfigurationError
@@ -141,7 +143,19 @@ async def run_headless(
     agent = bundle.agent
     agent.state.yolo = yolo
     sink = JsonLinesSink(out, fmt, yolo=yolo, t0=t0)
-    task = asyncio.ensure_future(agent.run_turn(prompt, bundle.wrap_sink(sink)))
+    from tunacode_tui.headless_mcp import HeadlessMcp
+
+    try:
+        mcp = HeadlessMcp.plan(config, agent.root, sink, mcp_config=mcp_config, allow_project=allow_project_mcp)
+    except ValueError as exc:  # --mcp-config names a file that cannot be used
+        print(f"tunacode: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+    async def start_then_run() -> TurnEnded:
+        await mcp.start(agent)
+        return await agent.run_turn(prompt, bundle.wrap_sink(sink))
+
+    task = asyncio.ensure_future(start_then_run())
     loop = asyncio.get_running_loop()
     try:
         loop.add_signal_handler(signal.SIGINT, task.cancel)
@@ -157,6 +171,7 @@ async def run_headless(
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
+        await mcp.aclose()
         await pool.aclose()
         if bundle.journal is not None:
             bundle.journal.close()

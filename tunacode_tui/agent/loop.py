@@ -139,6 +139,12 @@ class Agent:
     def _specs(self) -> list:
         return [tool.spec() for tool in self.tools.values()]
 
+    def add_tools(self, tools: list[Tool]) -> None:
+        """Tools that arrive after start-up (an MCP server became ready): offered from the next request on."""
+        for tool in tools:
+            self.tools[tool.name] = tool
+        self.meter.invalidate()  # the tool schemas are part of what the provider counted
+
     def _append(self, message: Message) -> None:
         self.state.messages.append(message)
         if self.on_message is not None:

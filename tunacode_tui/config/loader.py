@@ -87,6 +87,10 @@ def parse_config(text: str, path: Path) -> Config:
             continue  # unknown keys are kept in the file but ignored, so newer configs still load
         setattr(config.settings, name, _coerce_setting(name, value, getattr(defaults, name), path))
         config.sources[f"settings.{name}"] = "file"
+    if "mcp_servers" in data:
+        from tunacode_tui.config.mcp import parse_servers
+
+        config.mcp_servers = parse_servers(data["mcp_servers"], str(path), "user", config.mcp_problems)
     return config
 
 

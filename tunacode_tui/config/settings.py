@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tunacode_tui.config.mcp import McpServerConfig
 
 # Environment variables that carry provider credentials or endpoints, in the order they are looked up.
 KEY_VARIABLES: dict[str, str] = {
@@ -62,6 +65,9 @@ class Config:
     settings: Settings = field(default_factory=Settings)
     # Where each effective value came from, for `/help` and error messages ("file", "env", "default").
     sources: dict[str, str] = field(default_factory=dict)
+    # The user's MCP servers (``"mcp_servers"`` in the file; see config/mcp.py) and entries that were skipped.
+    mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
+    mcp_problems: list[str] = field(default_factory=list)
 
     def lookup(self, variable: str) -> str | None:
         """Environment first, then the file's ``env`` section; empty strings count as unset."""
