@@ -76,7 +76,9 @@ class McpConnection:
         self._stop = asyncio.Event()
         self._settled = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._stderr = tempfile.TemporaryFile() if config.transport == "stdio" else None
+        self._watchdog: asyncio.Task[None] | None = None
+        # Where the server's stderr goes (its tail explains a failure); closed in ``stop``.
+        self._stderr = tempfile.TemporaryFile() if config.transport == "stdio" else None  # noqa: SIM115
 
     @property
     def name(self) -> str:
@@ -85,7 +87,7 @@ class McpConnection:
     # -- life ---------------------------------------------------------------------------------------
     def start(self) -> None:
         self._task = asyncio.ensure_future(self._own())
-        asyncio.ensure_future(self._watch_startup())
+        self._watchdog = asyncio.ensure_future(self._watch_startup())
 
     async def wait_settled(self) -> None:
         """Until the server is ready or has failed to start."""
@@ -112,7 +114,7 @@ class McpConnection:
         except asyncio.CancelledError:
             if self.state == "starting":
                 self._fail("start-up was cancelled")
-        except BaseException as exc:  # noqa: BLE001 - any failure of a server is a notice, never a crash
+        except BaseException as exc:  # any failure of a server is a notice, never a crash
             log.info("MCP server %s failed", self.name, exc_info=True)
             if self.state != "failed":
                 self._fail(("it stopped: " if self.state == "ready" else "it could not start: ") + _describe(exc))
