@@ -40,7 +40,7 @@ class HeadlessMcp:
 
         plan = plan_for(config, root, extra_file=mcp_config, allow_project=allow_project)
         notices = list(plan.notices)
-        if plan.pending_project is not None:
+        if plan.pending_project is not None and not plan.declined:
             notices.append(project_pending_text(plan))
         for text in notices:
             sink(Notice("warning", text, time.monotonic()))

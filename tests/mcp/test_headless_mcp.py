@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from tests.fake_llm_server import FakeLLMServer, text, tool_call
-from tests.mcp.conftest import git, git_server, server_processes, test_server, time_server, write_servers
+from tests.mcp.helpers import git, git_server, server_processes, test_server, time_server, write_servers
 from tests.test_headless import records, run_cli
 
 

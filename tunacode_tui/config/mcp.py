@@ -222,6 +222,8 @@ class ServerPlan:
     # A project file waiting for the user's answer (the TUI asks; headless says how to allow it).
     pending_project: Path | None = None
     pending_servers: dict[str, McpServerConfig] = field(default_factory=dict)
+    # The user said no to this file before: not asked again on start-up (``/mcp approve`` asks).
+    declined: bool = False
 
 
 def plan_servers(
@@ -255,9 +257,9 @@ def plan_servers(
     decision = True if allow_project else (approvals.decision(found) if approvals else None)
     if decision:
         plan.servers.update(project)
-    elif decision is None:
-        plan.pending_project, plan.pending_servers = found, project
-    else:
+        return plan
+    plan.pending_project, plan.pending_servers, plan.declined = found, project, decision is False
+    if plan.declined:
         plan.notices.append(f"{found}: you declined this project's MCP servers ({', '.join(project)}); they "
-                            "were not started. /mcp approve starts them.")
+                            "were not started. In the app, /mcp approve asks again.")
     return plan

@@ -46,6 +46,7 @@ class TunaCodeApp(App[int]):
         resume: str | None = None,
         continue_latest: bool = False,
         journal: bool = True,
+        mcp_config: Path | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -66,6 +67,9 @@ class TunaCodeApp(App[int]):
 
             pool = ProviderPool()
         self.pool = pool
+        from tunacode_tui.ui.mcp_control import McpControl
+
+        self.mcp = McpControl(self, mcp_config)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._first_frame_shown)
@@ -80,10 +84,11 @@ class TunaCodeApp(App[int]):
         """The screen is up: now pay for the provider SDK import, in a thread, before the user needs it."""
         marker = os.environ.get("TUNACODE_FIRST_FRAME_FILE")
         if marker:  # benchmarks/startup.py and a test read this: when, and with which SDKs loaded
-            loaded = sorted(name for name in ("openai", "anthropic") if name in sys.modules)
+            loaded = sorted(name for name in ("openai", "anthropic", "mcp") if name in sys.modules)
             Path(marker).write_text(json.dumps({"time": time.time(), "sdks": loaded}))
         if not self.setup_first:
             self._start_preload()
+            self.mcp.start()
 
     def _start_preload(self) -> None:
         self.run_worker(self._preload_provider, thread=True, group="preload", exit_on_error=False,
@@ -101,6 +106,7 @@ class TunaCodeApp(App[int]):
             self.model_name = None  # the model just chosen wins over a --model given before setup
             self.open_chat()
             self._start_preload()
+            self.call_after_refresh(self.mcp.start)
         else:
             self.exit(0)
 
@@ -169,6 +175,7 @@ class TunaCodeApp(App[int]):
         return self._wrap_sink(sink) if self._wrap_sink is not None else sink
 
     async def on_unmount(self) -> None:
+        await self.mcp.aclose()  # each server's stop is bounded: exit never hangs on one
         if self.journal is not None:
             self.journal.close()
         await self.pool.aclose()
@@ -185,11 +192,12 @@ def make_app(
     resume: str | None = None,
     continue_latest: bool = False,
     journal: bool = True,
+    mcp_config: Path | None = None,
 ) -> TunaCodeApp:
     """The one way to build the app, shared by ``tunacode`` and the tests."""
     return TunaCodeApp(
         config, model=model, root=root, setup=setup, yolo=yolo, pool=pool, resume=resume,
-        continue_latest=continue_latest, journal=journal,
+        continue_latest=continue_latest, journal=journal, mcp_config=mcp_config,
     )
 
 
@@ -202,8 +210,9 @@ def run_app(
     yolo: bool = False,
     resume: str | None = None,
     continue_latest: bool = False,
+    mcp_config: Path | None = None,
 ) -> int:
     app = make_app(config, model=model, root=root, setup=setup, yolo=yolo, resume=resume,
-                   continue_latest=continue_latest)
+                   continue_latest=continue_latest, mcp_config=mcp_config)
     app.run()
     return app.return_code or 0

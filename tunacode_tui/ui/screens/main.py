@@ -131,6 +131,7 @@ class MainScreen(CommandsMixin, Screen[None]):
             return
         self._sink = self.app.wrap_sink(self._post_event)
         agent.spawner = WorkerSpawner(self)
+        agent.add_tools(self.app.mcp.tools())  # servers already up (a resumed session's new screen)
         info = agent.model_info
         self.app.sub_title = agent.model.full_name
         self.gauge.model = agent.model.full_name

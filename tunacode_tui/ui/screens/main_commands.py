@@ -271,5 +271,17 @@ class CommandsMixin:
             return
         await self.chat.add_notice(f"Exported the conversation to {written}.", "info")
 
+    async def command_mcp(self: MainScreen, argument: str) -> None:
+        from tunacode_tui.agent.mcp_servers import status_table
+
+        if argument.lower() == "approve":
+            if not self.app.mcp.ask():
+                await self.chat.add_notice("No project MCP servers are waiting for an answer.", "info")
+            return
+        if argument:
+            await self.chat.add_notice("Usage: /mcp [approve]", "error")
+            return
+        await self.chat.add_markdown(status_table(self.app.mcp.statuses()))
+
     async def command_exit(self: MainScreen, argument: str) -> None:
         self.app.exit(0)
