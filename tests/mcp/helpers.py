@@ -1,5 +1,5 @@
 """Helpers for the MCP tests: a real git repository and entries for the real reference servers
-(``mcp-server-git``, ``mcp-server-time``, installed by the dev extra) and for tests/mcp/test_server.py."""
+(``mcp-server-git``, ``mcp-server-time``, installed by the dev extra) and for tests/mcp/sample_server.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-TEST_SERVER = str(Path(__file__).with_name("test_server.py"))
+TEST_SERVER = str(Path(__file__).with_name("sample_server.py"))
 
 
 def git(repo: Path, *args: str) -> str:
@@ -37,11 +37,11 @@ def time_server(**extra: Any) -> dict[str, Any]:
     return {"command": sys.executable, "args": ["-m", "mcp_server_time", "--local-timezone", "UTC"], **extra}
 
 
-def test_server(**extra: Any) -> dict[str, Any]:
+def sample_server(**extra: Any) -> dict[str, Any]:
     return {"command": sys.executable, "args": [TEST_SERVER], **extra}
 
 
-test_server.__test__ = False  # type: ignore[attr-defined]  # a fixture helper, not a test
+
 
 
 def write_servers(path: Path, servers: dict[str, Any]) -> Path:

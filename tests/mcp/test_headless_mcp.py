@@ -1,5 +1,5 @@
 """MCP servers through the real ``tunacode -p`` against the fake LLM server: the reference servers
-``mcp-server-git`` and ``mcp-server-time`` as they ship, and tests/mcp/test_server.py for the failures."""
+``mcp-server-git`` and ``mcp-server-time`` as they ship, and tests/mcp/sample_server.py for the failures."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from tests.fake_llm_server import FakeLLMServer, text, tool_call
-from tests.mcp.helpers import git, git_server, server_processes, test_server, time_server, write_servers
+from tests.mcp.helpers import git, git_server, sample_server, server_processes, time_server, write_servers
 from tests.test_headless import records, run_cli
 
 
@@ -90,7 +90,7 @@ def test_git_commit_is_a_barrier_that_needs_permission(llm_server: FakeLLMServer
 
 def test_a_server_killed_mid_call_is_a_tool_error(llm_server: FakeLLMServer, repo: Path, tmp_path: Path) -> None:
     marker = tmp_path / "pid"
-    config = write_servers(tmp_path / "mcp.json", {"test": test_server()})
+    config = write_servers(tmp_path / "mcp.json", {"test": sample_server()})
     llm_server.add(tool_call("mcp__test__slow", {"seconds": 60, "marker": str(marker)}))
     llm_server.add(text("The server died."))
     import subprocess

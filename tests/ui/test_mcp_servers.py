@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_llm_server import FakeLLMServer, text, tool_call
-from tests.mcp.helpers import git, git_server, make_repo, test_server, time_server
+from tests.mcp.helpers import git, git_server, make_repo, sample_server, time_server
 from tests.ui.helpers import SIZE, Recorder, main_screen, send, wait_for
 from tunacode_tui.agent.events import BatchFinished, Notice, PermissionRequested, ToolCallStarted, TurnEnded
 from tunacode_tui.config.mcp import parse_servers
@@ -98,7 +98,7 @@ async def test_mcp_tools_join_the_parallel_batch_and_writes_ask(
 async def test_escape_cancels_a_running_mcp_call(
     llm_server: FakeLLMServer, config: Config, project: Path, recorder: Recorder, tmp_path: Path
 ) -> None:
-    with_servers(config, {"test": test_server()})
+    with_servers(config, {"test": sample_server()})
     llm_server.add(tool_call("mcp__test__slow", {"seconds": 120}))
     llm_server.add(tool_call("mcp__test__echo", {"text": "still here"}))
     llm_server.add(text("ok"))

@@ -2,7 +2,7 @@
 
 The reference servers answer too fast to be killed mid-call, so this one has a tool that sleeps (and says
 so in a file first), one that exits the process mid-call, and one that is not annotated at all. Run it as
-``python tests/mcp/test_server.py stdio`` or serve it over streamable HTTP from a test (``build()``).
+``python tests/mcp/sample_server.py stdio`` or serve it over streamable HTTP from a test (``build()``).
 """
 
 from __future__ import annotations
