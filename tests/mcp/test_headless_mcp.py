@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -88,27 +90,54 @@ def test_git_commit_is_a_barrier_that_needs_permission(llm_server: FakeLLMServer
     assert "Second line" in git(repo, "log", "--oneline")
 
 
+def _start_headless(server: FakeLLMServer, repo: Path, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and "BASE_URL" not in k}
+    env.update({"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.openai_base_url,
+                "TUNACODE_CONFIG": str(tmp_path / "cfg.json"), "TUNACODE_DATA_DIR": str(tmp_path / "data"),
+                "TUNACODE_MODEL": "openai-compatible:local-model"})
+    return subprocess.Popen([sys.executable, "-m", "tunacode_tui", "--cwd", str(repo), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _wait_for_marker(proc: subprocess.Popen[str], marker: Path) -> int:
+    """The pid the sample server's ``slow`` tool wrote once the call began."""
+    deadline = time.monotonic() + 60
+    while not (marker.exists() and marker.read_text()):
+        assert proc.poll() is None and time.monotonic() < deadline, "the slow call never started"
+        time.sleep(0.05)
+    return int(marker.read_text())
+
+
+def test_ctrl_c_cancels_an_mcp_call_and_stops_the_server(
+    llm_server: FakeLLMServer, repo: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "pid"
+    config = write_servers(tmp_path / "mcp.json", {"test": sample_server()})
+    llm_server.add(tool_call("mcp__test__slow", {"seconds": 600, "marker": str(marker)}))
+    proc = _start_headless(llm_server, repo, tmp_path, "-p", "wait", "--mcp-config", str(config))
+    try:
+        server_pid = _wait_for_marker(proc, marker)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "cancelled" in stderr and "Traceback" not in stderr
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{server_pid}").exists() and (Path(f"/proc/{server_pid}/stat").read_text().split()[2] != "Z"):
+        assert time.monotonic() < deadline, "the MCP server outlived tunacode"
+        time.sleep(0.05)
+
+
 def test_a_server_killed_mid_call_is_a_tool_error(llm_server: FakeLLMServer, repo: Path, tmp_path: Path) -> None:
     marker = tmp_path / "pid"
     config = write_servers(tmp_path / "mcp.json", {"test": sample_server()})
     llm_server.add(tool_call("mcp__test__slow", {"seconds": 60, "marker": str(marker)}))
     llm_server.add(text("The server died."))
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and "BASE_URL" not in k}
-    env.update({"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": llm_server.openai_base_url,
-                "TUNACODE_CONFIG": str(tmp_path / "cfg.json"), "TUNACODE_DATA_DIR": str(tmp_path / "data"),
-                "TUNACODE_MODEL": "openai-compatible:local-model"})
-    proc = subprocess.Popen([sys.executable, "-m", "tunacode_tui", "--cwd", str(repo), "-p", "wait",
-                             "--output-format", "stream-json", "--mcp-config", str(config)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = _start_headless(llm_server, repo, tmp_path, "-p", "wait", "--output-format", "stream-json",
+                           "--mcp-config", str(config))
     try:
-        deadline = time.monotonic() + 60
-        while not (marker.exists() and marker.read_text()):
-            assert proc.poll() is None and time.monotonic() < deadline, "the slow call never started"
-            time.sleep(0.05)
-        os.kill(int(marker.read_text()), signal.SIGKILL)
+        os.kill(_wait_for_marker(proc, marker), signal.SIGKILL)
         stdout, stderr = proc.communicate(timeout=60)
     finally:
         proc.kill()

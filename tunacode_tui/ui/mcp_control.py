@@ -95,6 +95,9 @@ class McpControl:
         screen = self._main_screen()
         if tools and screen is not None and screen.agent is not None:
             screen.agent.add_tools(tools)
+            # The schemas count toward the context: recount off the UI thread, as on mount.
+            screen.run_worker(screen.agent.context_tokens, group="context", thread=True, exit_on_error=False,
+                              description="count context tokens with the MCP tools")
         notice = status_notice(status)
         if notice is not None:
             self._notice(*notice)
