@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 CORE = [
-    "tunacode_tui.config", "tunacode_tui.providers.messages", "tunacode_tui.providers.catalog",
+    "tunacode_tui.config", "tunacode_tui.core.messages", "tunacode_tui.providers.catalog",
     "tunacode_tui.providers.registry", "tunacode_tui.agent.loop", "tunacode_tui.agent.executor",
-    "tunacode_tui.agent.factory", "tunacode_tui.tools.registry", "tunacode_tui.session.accounting",
-    "tunacode_tui.headless", "tunacode_tui.headless_mcp", "tunacode_tui.agent.mcp_servers",
+    "tunacode_tui.agent.factory", "tunacode_tui.tools.registry", "tunacode_tui.agent.accounting",
+    "tunacode_tui.headless", "tunacode_tui.agent.mcp_servers",
     "tunacode_tui.tools.mcp.manager", "tunacode_tui.tools.mcp.tool", "tunacode_tui.config.mcp",
     "tunacode_tui.tools.web_fetch",
 ]

@@ -13,9 +13,9 @@ import pytest
 from tests.fake_llm_server import FakeLLMServer, text, tool_call
 from tests.mcp.helpers import git, git_server, make_repo, sample_server, time_server
 from tests.ui.helpers import SIZE, Recorder, main_screen, send, wait_for
-from tunacode_tui.agent.events import BatchFinished, Notice, PermissionRequested, ToolCallStarted, TurnEnded
 from tunacode_tui.config.mcp import parse_servers
 from tunacode_tui.config.settings import Config
+from tunacode_tui.core.events import BatchFinished, Notice, PermissionRequested, ToolCallStarted, TurnEnded
 from tunacode_tui.ui.app import make_app
 from tunacode_tui.ui.screens.mcp_approval import McpApprovalScreen
 from tunacode_tui.ui.screens.permission import PermissionScreen

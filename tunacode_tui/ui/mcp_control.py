@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tunacode_tui.agent.events import Notice
+from tunacode_tui.core.events import Notice
 
 if TYPE_CHECKING:
     from tunacode_tui.config.mcp import ServerPlan

@@ -86,8 +86,6 @@ class CommandsMixin:
         assert self.agent is not None
         everything = argument.lower() == "all"
         self.agent.clear(reset_totals=everything)
-        if everything and self.app.journal is not None:
-            self.app.journal.clear(totals=True)  # the agent's hook journals the clear, not the reset
         self.activity_log.clear()
         self._batch_notices.clear()
         await self.chat.clear_blocks()
