@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_llm_server import FakeLLMServer, text, tool_call
-from tests.mcp.helpers import git, git_server, make_repo, sample_server, time_server
+from tests.mcp.helpers import git, git_server, make_repo, sample_server, server_processes, time_server
 from tests.ui.helpers import SIZE, Recorder, main_screen, send, wait_for
 from tunacode_tui.config.mcp import parse_servers
 from tunacode_tui.config.settings import Config
@@ -93,6 +93,8 @@ async def test_mcp_tools_join_the_parallel_batch_and_writes_ask(
         assert "Second line" not in git(repo, "log", "--oneline")
         refused = [m for m in llm_server.requests[3].body["messages"] if m["role"] == "tool"][-1]
         assert "refused" in refused["content"]
+        assert server_processes(f"--repository {repo}")  # still running while the app is
+    assert server_processes(f"--repository {repo}") == [], "the git server outlived the app"
 
 
 async def test_escape_cancels_a_running_mcp_call(
