@@ -168,6 +168,8 @@ class McpConnection:
         task = self._task
         if task is None or task.done():
             return
+        if self.state == "starting":  # still in the handshake, not waiting on ``_stop``: no reason to wait
+            task.cancel()
         try:
             await asyncio.wait_for(asyncio.shield(task), STOP_TIMEOUT)
         except TimeoutError:
