@@ -41,6 +41,13 @@ class RemoteTool:
     read_only_hint: bool | None
 
 
+def _import_sdk() -> None:
+    """The SDK's import takes 0.3-2 s (pydantic models by the hundred): run in a thread, so the app's event
+    loop keeps drawing and reading keys while the servers start."""
+    import mcp.client.stdio
+    import mcp.client.streamable_http  # noqa: F401
+
+
 def _leaf(exc: BaseException) -> BaseException:
     """The first real error inside the SDK's task-group exception groups."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
@@ -105,6 +112,7 @@ class McpConnection:
     async def _own(self) -> None:
         t0 = time.monotonic()
         try:
+            await asyncio.to_thread(_import_sdk)
             async with contextlib.AsyncExitStack() as stack:
                 self._client = await stack.enter_async_context(await self._make_client(stack))
                 self.tools = await self._list_tools()
