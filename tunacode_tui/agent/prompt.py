@@ -23,6 +23,9 @@ How to work:
   the file first). bash runs shell commands in the project. These ask the user for permission and run
   one at a time, in order.
 - Paths are relative to the project root; tools refuse paths outside it.
+- web_fetch reads a web page (docs, an issue, a changelog) as Markdown; it is read-only too. Tools named
+  mcp__<server>__<tool> come from the user's MCP servers: the read-only ones run in parallel with the
+  reads, the others ask first like writes.
 - Use todo to plan multi-step work and keep it current.
 - When you are done, answer briefly: what you changed and how to verify it. Use Markdown.
 """
