@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from tunacode_tui.agent.validation import validate_arguments
 from tunacode_tui.core.events import (
@@ -68,6 +68,9 @@ class AsyncioSpawner:
 
 
 PermissionGate = Callable[[ToolCallPart, Tool], Awaitable[PermissionDecision]]
+CallStatus = Literal["done", "failed", "cancelled", "refused"]
+# How one call ended: ok, the result for the model, the result for the UI (None: the same), the status.
+Outcome = tuple[bool, str, str | None, CallStatus]
 
 
 def plan_batches(calls: Sequence[ToolCallPart], is_read_only: Callable[[ToolCallPart], bool]) -> list[list[int]]:
@@ -89,7 +92,6 @@ class _Batch:
     parallel: bool = False
     closed: bool = False
     announced: bool = False
-    finished: ToolCallFinished | None = None  # unused; kept for symmetry of debugging output
 
 
 @dataclass(slots=True)
@@ -100,40 +102,50 @@ class _Slot:
     handle: SpawnedCall | None = None
 
 
+def _ignore(event: AgentEvent) -> None:
+    """The default listener: tests and benchmarks that do not watch the executor's events."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionPolicy:
+    """Everything the executor asks of whoever runs it, in one place.
+
+    The executor knows how to schedule calls; *whether* a call may run (``guard``, ``permission``), how it
+    is spawned (``spawner``: a Textual worker or an asyncio task), who hears about it (``emit``), how batches
+    are numbered across responses (``next_batch_number``) and what time it is (``clock``) belong to the caller.
+    """
+
+    permission: PermissionGate
+    next_batch_number: Callable[[], int]
+    max_parallel: int
+    spawner: Spawner = field(default_factory=AsyncioSpawner)
+    emit: Callable[[AgentEvent], None] = _ignore
+    # Without early start every call waits for the end of the stream (kept for benchmarks).
+    early_start: bool = True
+    # A refusal (used as the call's result) for a call that must not run, checked before it runs.
+    guard: Callable[[ToolCallPart], str | None] | None = None
+    clock: Callable[[], float] = time.monotonic
+
+
 class ResponseExecutor:
     """Runs the tool calls of one model response. Create one per response."""
 
-    def __init__(
-        self,
-        *,
-        tools: dict[str, Tool],
-        ctx: ToolContext,
-        spawner: Spawner,
-        emit: Callable[[AgentEvent], None],
-        max_parallel: int,
-        permission: PermissionGate,
-        next_batch_number: Callable[[], int],
-        clock: Callable[[], float] = time.monotonic,
-        semaphore: asyncio.Semaphore | None = None,
-        early_start: bool = True,
-        guard: Callable[[ToolCallPart], str | None] | None = None,
-    ) -> None:
+    def __init__(self, tools: dict[str, Tool], ctx: ToolContext, policy: ExecutionPolicy) -> None:
         self._tools = tools
         self._ctx = ctx
-        self._spawner = spawner
-        self._emit = emit
-        self._max_parallel = max(1, max_parallel)
-        self._permission = permission
-        self._next_batch_number = next_batch_number
-        self._clock = clock
-        self._semaphore = semaphore or asyncio.Semaphore(self._max_parallel)
+        self._spawner = policy.spawner
+        self._emit = policy.emit
+        self._max_parallel = max(1, policy.max_parallel)
+        self._permission = policy.permission
+        self._next_batch_number = policy.next_batch_number
+        self._clock = policy.clock
+        self._guard = policy.guard
+        self._semaphore = asyncio.Semaphore(self._max_parallel)
         self._slots: list[_Slot] = []
         self._early: _Batch | None = None
-        # Without early start every call waits for the end of the stream (kept for benchmarks).
-        self._barrier_seen = not early_start
+        self._barrier_seen = not policy.early_start
         self._batches: list[BatchFinished] = []
         self._cancelled = False
-        self._guard = guard
         self._open: dict[int, _Batch] = {}
 
     # -- classification ---------------------------------------------------------------------------
@@ -215,7 +227,9 @@ class ResponseExecutor:
         started = min(f.started for f in finished)
         ended = max(f.ended for f in finished)
         statuses = {f.status for f in finished}
-        status = "cancelled" if "cancelled" in statuses else ("failed" if not all(f.ok for f in finished) else "done")
+        status: Literal["done", "failed", "cancelled"] = (
+            "cancelled" if "cancelled" in statuses else ("failed" if not all(f.ok for f in finished) else "done")
+        )
         batch.parallel = len(slots) > 1 and self._max_parallel > 1
         event = BatchFinished(
             batch.number,
@@ -273,7 +287,14 @@ class ResponseExecutor:
 
     # -- one call ---------------------------------------------------------------------------------
     def _finished(
-        self, slot: _Slot, ok: bool, result: str, display: str | None, started: float, ended: float, status: str
+        self,
+        slot: _Slot,
+        ok: bool,
+        result: str,
+        display: str | None,
+        started: float,
+        ended: float,
+        status: CallStatus,
     ) -> ToolCallFinished:
         return ToolCallFinished(
             slot.batch,
@@ -285,13 +306,15 @@ class ResponseExecutor:
             display,
             started,
             ended,
-            status,  # type: ignore[arg-type]
+            status,
         )
 
     async def _run_call(self, slot: _Slot) -> None:
         call = slot.call
         assert slot.done is not None
         started = self._clock()
+        display: str | None
+        status: CallStatus
         ok, result, display, status = False, CANCELLED_RESULT, None, "cancelled"
         acquired = announced = False
         try:
@@ -326,11 +349,11 @@ class ResponseExecutor:
             if announced:
                 self._emit(finished)
 
-    async def _precheck(self, call: ToolCallPart) -> tuple[bool, str, str | None, str] | None:
+    async def _precheck(self, call: ToolCallPart) -> Outcome | None:
         """Why this call must not run (as its result), or None to run it."""
         if call.parse_error:
-            problem = f"Error: the tool call could not be read: {call.parse_error}. Send valid JSON."
-            return False, problem, None, "failed"
+            unreadable = f"Error: the tool call could not be read: {call.parse_error}. Send valid JSON."
+            return False, unreadable, None, "failed"
         tool = self._tools.get(call.name)
         if tool is None:
             names = ", ".join(sorted(self._tools))
@@ -347,7 +370,7 @@ class ResponseExecutor:
                 return False, f"The user refused to run {call.name}.{why}", None, "refused"
         return None
 
-    async def _execute(self, call: ToolCallPart) -> tuple[bool, str, str | None, str]:
+    async def _execute(self, call: ToolCallPart) -> Outcome:
         tool = self._tools[call.name]
         checkpoints = self._ctx.services.get("checkpoints")
         touched = None
@@ -363,7 +386,7 @@ class ResponseExecutor:
             log.exception("tool %s crashed", call.name)
             return False, f"Error: {call.name} failed unexpectedly: {type(exc).__name__}: {exc}", None, "failed"
         finally:
-            if touched is not None:
+            if touched is not None and checkpoints is not None:
                 # Also after a cancel: a write may have landed while we were told to stop.
                 checkpoints.after_change(touched)
         return True, output.content, output.display, "done"

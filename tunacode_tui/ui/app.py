@@ -18,12 +18,13 @@ from textual.app import App
 from textual.binding import Binding
 
 from tunacode_tui.config.settings import Config
+from tunacode_tui.ui.session_context import SessionContext
+from tunacode_tui.ui.spawner import WorkerSpawner
 
 if TYPE_CHECKING:
     from tunacode_tui.agent.loop import Agent
     from tunacode_tui.providers.registry import ProviderPool
     from tunacode_tui.session.journal import SessionJournal
-    from tunacode_tui.session.store import LoadedSession
     from tunacode_tui.ui.widgets.notice_block import NoticeLevel
 
 
@@ -56,18 +57,23 @@ class TunaCodeApp(App[int]):
         self.resume = resume
         self.continue_latest = continue_latest
         self.use_journal = journal
-        self.journal: SessionJournal | None = None
-        self.resumed: LoadedSession | None = None
-        # Shown in the chat once it opens: resume results, journal problems.
-        self.startup_notices: list[tuple[NoticeLevel, str]] = []
+        # The open conversation's context, also handed to its screen; kept here only to close its journal.
+        self.session: SessionContext | None = None
         if pool is None:
             from tunacode_tui.providers.registry import ProviderPool
 
             pool = ProviderPool()
         self.pool = pool
+        # Tool calls run as this app's workers, grouped by batch; the factory hands it to every agent.
+        self.spawner = WorkerSpawner(self)
         from tunacode_tui.ui.mcp_control import McpControl
 
         self.mcp = McpControl(self, mcp_config)
+
+    @property
+    def journal(self) -> SessionJournal | None:
+        """The open conversation's journal (what the app closes at exit; tests read it)."""
+        return self.session.journal if self.session is not None else None
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._first_frame_shown)
@@ -111,32 +117,38 @@ class TunaCodeApp(App[int]):
     def open_chat(self) -> None:
         from tunacode_tui.ui.screens.main import MainScreen
 
+        # Shown in the chat once it opens: resume results, journal problems, a start-up error.
+        notices: list[tuple[NoticeLevel, str]] = []
         agent: Agent | None = None
-        error: str | None = None
         try:
-            agent = self.build_agent()
+            agent = self.build_agent(notices)
         except Exception as exc:  # a bad model name or session file: show it in the chat, keep the app usable
-            error = f"{exc}"
-        self.push_screen(MainScreen(agent, startup_error=error))
+            notices.insert(0, ("error", f"{exc}"))
+            self.session = SessionContext(self.config, self.root, self.reopen_session, mcp=self.mcp, notices=notices)
+        assert self.session is not None
+        self.push_screen(MainScreen(agent, self.session))
 
-    def build_agent(self) -> Agent:
-        """The agent for this run: a fresh session, or a resumed one, journaled unless disabled."""
+    def build_agent(self, notices: list[tuple[NoticeLevel, str]]) -> Agent:
+        """The agent for this run: a fresh session, or a resumed one, journaled unless disabled. Opens
+        ``self.session`` on it; what the user should hear about is added to ``notices``."""
         from tunacode_tui.agent.factory import SessionChoiceError, open_session_agent
 
         if self.resume == "" and not self.continue_latest:  # --resume without an id: say what there is
-            self._list_sessions()
+            notices.append(self._list_sessions())
         try:
             bundle = open_session_agent(
                 self.config, model=self.model_name, root=self.root, pool=self.pool, resume=self.resume or None,
-                continue_latest=self.continue_latest, journal_enabled=self.use_journal,
+                continue_latest=self.continue_latest, journal_enabled=self.use_journal, spawner=self.spawner,
             )
         except SessionChoiceError as exc:
-            self.startup_notices.append(("warning", f"{exc} Starting a new conversation."))
+            notices.append(("warning", f"{exc} Starting a new conversation."))
             bundle = open_session_agent(self.config, model=self.model_name, root=self.root, pool=self.pool,
-                                        journal_enabled=self.use_journal)
-        self.journal, self.resumed = bundle.journal, bundle.resumed
-        self.startup_notices += [("warning", warning) for warning in bundle.warnings]
+                                        journal_enabled=self.use_journal, spawner=self.spawner)
+        notices += [("warning", warning) for warning in bundle.warnings]
+        self.session = SessionContext(self.config, self.root, self.reopen_session, mcp=self.mcp, journal=bundle.journal,
+                                      resumed=bundle.resumed, notices=notices)
         bundle.agent.state.yolo = self.yolo
+        bundle.agent.add_tools(self.mcp.tools())  # servers that are already up (none on the first open)
         return bundle.agent
 
     def reopen_session(self, session_id: str) -> str | None:
@@ -147,26 +159,27 @@ class TunaCodeApp(App[int]):
 
         try:
             bundle = open_session_agent(self.config, root=self.root, pool=self.pool, resume=session_id,
-                                        journal_enabled=self.use_journal)
+                                        journal_enabled=self.use_journal, spawner=self.spawner)
         except Exception as exc:  # SessionChoiceError or a bad model name: say so, keep the current chat
             return f"Could not resume {session_id}: {exc}"
         if self.journal is not None:
             self.journal.close()
-        self.journal, self.resumed = bundle.journal, bundle.resumed
-        self.startup_notices = [("warning", warning) for warning in bundle.warnings]
+        self.session = SessionContext(self.config, self.root, self.reopen_session, mcp=self.mcp, journal=bundle.journal,
+                                      resumed=bundle.resumed,
+                                      notices=[("warning", warning) for warning in bundle.warnings])
         bundle.agent.state.yolo = self.yolo
-        self.switch_screen(MainScreen(bundle.agent))
+        bundle.agent.add_tools(self.mcp.tools())  # the MCP servers outlive the conversation
+        self.switch_screen(MainScreen(bundle.agent, self.session))
         return None
 
-    def _list_sessions(self) -> None:
+    def _list_sessions(self) -> tuple[NoticeLevel, str]:
         from tunacode_tui.session.store import list_sessions
 
         sessions = list_sessions(self.root)[:10]
         if not sessions:
-            self.startup_notices.append(("info", f"No saved sessions for {self.root} yet."))
-            return
+            return ("info", f"No saved sessions for {self.root} yet.")
         rows = "\n".join(f"  {s.id}  {s.messages} messages  {s.preview}" for s in sessions)
-        self.startup_notices.append(("info", f"Saved sessions (resume one with tunacode --resume ID):\n{rows}"))
+        return ("info", f"Saved sessions (resume one with tunacode --resume ID):\n{rows}")
 
     async def on_unmount(self) -> None:
         await self.mcp.aclose()  # each server's stop is bounded: exit never hangs on one

@@ -106,8 +106,8 @@ class McpControl:
         from tunacode_tui.ui.messages import AgentEventPosted
 
         screen = self._main_screen()
-        if screen is None:
-            self.app.startup_notices.append((level, text))
+        if screen is None:  # no conversation on screen (setup): a toast
+            self.app.notify(text, severity="error" if level == "error" else "warning", timeout=10)
         else:  # shown, not journaled: it is about this run's servers, not the conversation
             screen.post_message(AgentEventPosted(Notice(level, text, time.monotonic())))  # type: ignore[arg-type]
 
