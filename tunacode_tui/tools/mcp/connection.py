@@ -135,17 +135,18 @@ class McpConnection:
             self._settled.set()
 
     async def _make_client(self, stack: contextlib.AsyncExitStack) -> Any:
-        from mcp import Client
-        from mcp_types import Implementation
+        from mcp import Client, Implementation
 
         from tunacode_tui import __version__
 
         info = Implementation(name="tunacode", version=__version__)
         if self.config.transport == "http":
+            import httpx2
             from mcp.client.streamable_http import streamable_http_client
-            from mcp.shared._httpx_utils import create_mcp_http_client
 
-            http = await stack.enter_async_context(create_mcp_http_client(headers=dict(self.config.headers) or None))
+            # The SDK's own defaults: 30 s to connect or write, 5 min to read (a server may hold a stream open).
+            http = await stack.enter_async_context(httpx2.AsyncClient(
+                headers=dict(self.config.headers), timeout=httpx2.Timeout(30.0, read=300.0)))
             return Client(streamable_http_client(self.config.url, http_client=http), client_info=info)
         from mcp import StdioServerParameters
         from mcp.client.stdio import stdio_client
