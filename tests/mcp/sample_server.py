@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
 READ_ONLY = ToolAnnotations(read_only_hint=True)
@@ -33,6 +34,11 @@ def build() -> MCPServer:
     def echo(text: str) -> str:
         """Return `text` unchanged."""
         return text
+
+    @server.tool(annotations=READ_ONLY)
+    def fail(why: str) -> str:
+        """Fail on purpose, so the server answers with an error result (isError) carrying ``why``."""
+        raise ToolError(why)
 
     @server.tool()
     def crash() -> str:
