@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tunacode_tui.agent.loop import Agent
     from tunacode_tui.providers.registry import ProviderPool
     from tunacode_tui.session.journal import SessionJournal
+    from tunacode_tui.ui.screens.main import MainScreen
     from tunacode_tui.ui.widgets.notice_block import NoticeLevel
 
 
@@ -68,12 +69,18 @@ class TunaCodeApp(App[int]):
         self.spawner = WorkerSpawner(self)
         from tunacode_tui.ui.mcp_control import McpControl
 
-        self.mcp = McpControl(self, mcp_config)
+        self.mcp = McpControl(self, config, self.root, self._conversation, mcp_config)
 
     @property
     def journal(self) -> SessionJournal | None:
         """The open conversation's journal (what the app closes at exit; tests read it)."""
         return self.session.journal if self.session is not None else None
+
+    def _conversation(self) -> MainScreen | None:
+        """The main screen, wherever it is in the stack (a modal may be above it): MCP news goes there."""
+        from tunacode_tui.ui.screens.main import MainScreen
+
+        return next((s for s in reversed(self.screen_stack) if isinstance(s, MainScreen)), None)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._first_frame_shown)

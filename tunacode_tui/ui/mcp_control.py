@@ -8,23 +8,44 @@ file in a modal; the answer is remembered until the file changes.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tunacode_tui.core.events import Notice
 
 if TYPE_CHECKING:
-    from tunacode_tui.config.mcp import ServerPlan
+    from textual.app import App
+    from textual.message import Message
+    from textual.worker import Worker
+
+    from tunacode_tui.agent.loop import Agent
+    from tunacode_tui.config.mcp import McpServerConfig, ServerPlan
+    from tunacode_tui.config.settings import Config
     from tunacode_tui.tools.base import Tool
     from tunacode_tui.tools.mcp.manager import McpManager, ServerStatus
-    from tunacode_tui.ui.app import TunaCodeApp
-    from tunacode_tui.ui.screens.main import MainScreen
     from tunacode_tui.ui.widgets.notice_block import NoticeLevel
 
 
+class ConversationView(Protocol):
+    """What the servers' news needs of the main screen: its agent, and a way to post a notice and a worker."""
+
+    agent: Agent | None
+
+    def post_message(self, message: Message) -> bool: ...
+    def run_worker(self, work: Any, *args: Any, **kwargs: Any) -> Worker[Any]: ...
+
+
 class McpControl:
-    def __init__(self, app: TunaCodeApp, extra_file: Path | None = None) -> None:
+    """``view()`` returns the conversation on screen (or None, e.g. during setup); the app supplies it, so this
+    module imports neither the app nor the main screen."""
+
+    def __init__(self, app: App[Any], config: Config, root: Path, view: Callable[[], ConversationView | None],
+                 extra_file: Path | None = None) -> None:
         self.app = app
+        self.config = config
+        self.root = root
+        self.view = view
         self.extra_file = extra_file
         self.manager: McpManager | None = None
         self.plan: ServerPlan | None = None
@@ -37,7 +58,7 @@ class McpControl:
         from tunacode_tui.agent.mcp_servers import plan_for
 
         try:
-            self.plan = plan_for(self.app.config, self.app.root, extra_file=self.extra_file)
+            self.plan = plan_for(self.config, self.root, extra_file=self.extra_file)
         except ValueError as exc:  # --mcp-config names a file that cannot be used
             self._notice("error", f"{exc} No MCP servers from it were started.")
             return
@@ -47,13 +68,13 @@ class McpControl:
         if self.plan.pending_project is not None and not self.plan.declined:
             self.ask()
 
-    def _start(self, servers: dict) -> None:
+    def _start(self, servers: dict[str, McpServerConfig]) -> None:
         if not servers:
             return
         if self.manager is None:
             from tunacode_tui.tools.mcp.manager import McpManager
 
-            self.manager = McpManager(self.app.root, self._changed)
+            self.manager = McpManager(self.root, self._changed)
         self.manager.start(servers)
 
     def ask(self) -> bool:
@@ -81,18 +102,10 @@ class McpControl:
         return True
 
     # -- reports ------------------------------------------------------------------------------------
-    def _main_screen(self) -> MainScreen | None:
-        from tunacode_tui.ui.screens.main import MainScreen
-
-        for screen in reversed(self.app.screen_stack):
-            if isinstance(screen, MainScreen):
-                return screen
-        return None
-
     def _changed(self, status: ServerStatus, tools: list[Tool]) -> None:
         from tunacode_tui.agent.mcp_servers import status_notice
 
-        screen = self._main_screen()
+        screen = self.view()
         if tools and screen is not None and screen.agent is not None:
             screen.agent.add_tools(tools)
             # The schemas count toward the context: recount off the UI thread, as on mount.
@@ -105,7 +118,7 @@ class McpControl:
     def _notice(self, level: NoticeLevel, text: str) -> None:
         from tunacode_tui.ui.messages import AgentEventPosted
 
-        screen = self._main_screen()
+        screen = self.view()
         if screen is None:  # no conversation on screen (setup): a toast
             self.app.notify(text, severity="error" if level == "error" else "warning", timeout=10)
         else:  # shown, not journaled: it is about this run's servers, not the conversation
