@@ -176,7 +176,8 @@ class Agent:
     # -- the loop ---------------------------------------------------------------------------------
     async def run_turn(self, prompt: str, emit: Callable[[AgentEvent], None]) -> TurnEnded:
         """One user turn: request, stream, settle, until the model stops calling tools or a limit, an error or
-        a cancel ends the turn. Every event goes to the listeners and to ``emit``."""
+        a cancel ends the turn. Every event goes to the listeners and to ``emit``, except a permission request,
+        which only the sink that can answer it (``emit``) receives."""
         self._emit = emit
         self.publish(TurnStarted(prompt, self.clock()))
         self.checkpoints.begin_turn()

@@ -216,10 +216,18 @@ class ModelChanged:
     t: float
 
 
+@dataclass(slots=True)
+class SettingsChanged:
+    """A per-session choice changed (``yolo``, ``enable_streaming``, ``max_iterations``)."""
+
+    changes: dict[str, Any]
+    t: float
+
+
 AgentEvent = (
     TurnStarted | RequestStarted | TextDelta | ThinkingDelta | AssistantMessageAdded | BatchStarted | BatchGrew
     | ToolCallStarted | ToolCallFinished | BatchFinished | UsageUpdated | Notice | PermissionRequested | TurnEnded
-    | MessageAppended | HistoryCompacted | HistoryCleared | ModelChanged
+    | MessageAppended | HistoryCompacted | HistoryCleared | ModelChanged | SettingsChanged
 )
 
 

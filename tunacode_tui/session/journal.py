@@ -31,8 +31,10 @@ from tunacode_tui.core.events import (
     MessageAppended,
     ModelChanged,
     Notice,
+    SettingsChanged,
     ToolCallFinished,
     TurnEnded,
+    TurnStarted,
     UsageUpdated,
 )
 from tunacode_tui.core.messages import Message
@@ -339,7 +341,8 @@ class JournalListener:
     Messages, compactions, clears and model switches arrive as their own events; tool timings, batches and
     usage as the turn's events. Todo changes are noticed after each tool call, since the todo tool edits
     the shared list in place. A failed write is reported once through ``report`` (the agent's ``publish``),
-    so the user learns the session stopped being saved.
+    so the user learns the session stopped being saved; a failure between turns (``/model``, ``/clear``) is
+    reported when the next turn starts, since only a running turn has someone to tell.
     """
 
     def __init__(
@@ -352,6 +355,7 @@ class JournalListener:
         self.clock = clock
         self._todos = copy.deepcopy(state.todos)
         self._reported = journal.failed is not None
+        self._in_turn = False
 
     def __call__(self, event: AgentEvent) -> None:
         journal = self.journal
@@ -362,13 +366,18 @@ class JournalListener:
                 journal.compaction(summary, kept, messages)
             case HistoryCleared(totals=totals):
                 journal.clear(totals=totals)
+                self._todos = []  # replaying the clear empties the todos: the next list must be written
             case ModelChanged(model=model):
                 journal.settings(model=model)
+            case SettingsChanged(changes=changes):
+                journal.settings(**changes)
             case _:
                 journal.event(event)
+        if isinstance(event, TurnStarted | TurnEnded):
+            self._in_turn = isinstance(event, TurnStarted)
         if isinstance(event, ToolCallFinished | TurnEnded) and self.state.todos != self._todos:
             self._todos = copy.deepcopy(self.state.todos)
             journal.todos(self._todos)
-        if journal.failed is not None and not self._reported and self.report is not None:
+        if journal.failed is not None and not self._reported and self._in_turn and self.report is not None:
             self._reported = True
             self.report(Notice("error", journal.failed, self.clock()))

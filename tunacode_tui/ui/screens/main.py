@@ -12,7 +12,6 @@ sees this screen through a Protocol. Neither this module nor the commands import
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import getters, on
@@ -98,7 +97,6 @@ class MainScreen(Screen[None]):
         self._last_error = ""
         self._batch_notices: dict[int, NoticeBlock] = {}
         self._streamed = False  # whether the current request's text arrived as deltas
-        self._sink: Callable[[AgentEvent], None] = self._post_event
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -124,7 +122,6 @@ class MainScreen(Screen[None]):
         agent = self.agent
         if agent is None:
             return
-        self._sink = self._post_event
         info = agent.model_info
         self.app.sub_title = agent.model.full_name
         self.gauge.model = agent.model.full_name
@@ -147,8 +144,8 @@ class MainScreen(Screen[None]):
             return ""
 
     def emit(self, event: AgentEvent) -> None:
-        """The agent's event sink (journaled, then posted to this screen)."""
-        self._sink(event)
+        """The agent's event sink for a turn: posted to this screen (the journal listens on the agent)."""
+        self._post_event(event)
 
     def _post_event(self, event: AgentEvent) -> None:
         # The loop runs on the app's event loop, so posting is enough: no call_from_thread.

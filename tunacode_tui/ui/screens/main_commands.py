@@ -7,10 +7,12 @@ import circle, and a type checker sees exactly what the commands touch.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from textual.binding import Binding, BindingType
 
+from tunacode_tui.core.events import SettingsChanged
 from tunacode_tui.ui import commands
 from tunacode_tui.ui import format as fmt
 
@@ -104,8 +106,9 @@ class MainCommands:
         return True
 
     def _journal_settings(self, **changes: object) -> None:
-        if self.session.journal is not None:
-            self.session.journal.settings(**changes)
+        """Announce a per-session choice; the journal, a listener of the agent, records it."""
+        assert self.agent is not None
+        self.agent.publish(SettingsChanged(dict(changes), time.monotonic()))
 
     # -- the commands -------------------------------------------------------------------------
     async def command_help(self, argument: str) -> None:
