@@ -64,7 +64,8 @@ def test_stream_json_shows_overlapping_reads(llm_server: FakeLLMServer, project:
     first_end = min(e["t"] for e in ends.values())
     assert sum(s["t"] <= first_end for s in starts.values()) >= 2
     batch_end = next(r for r in recs if r["type"] == "batch_end")
-    assert batch_end["size"] == 4 and batch_end["speedup"] > 0
+    assert batch_end["size"] == 4 and batch_end["overlap"] > 0 and "speedup" not in batch_end
+    assert not [r for r in recs if r["type"] == "batch_measured"], "nothing is re-run without --measure-batches"
     assert any(r["type"] == "usage" for r in recs)
 
 

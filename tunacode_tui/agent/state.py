@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tunacode_tui.agent.events import BatchFinished, ToolCallFinished
+from tunacode_tui.agent.events import BatchFinished, BatchMeasured, ToolCallFinished
 from tunacode_tui.providers.messages import Message, Usage
 
 
@@ -39,6 +39,8 @@ class SessionState:
     cost: CostTotal = field(default_factory=CostTotal)
     batches: list[BatchFinished] = field(default_factory=list)
     calls: list[ToolCallFinished] = field(default_factory=list)
+    # Re-runs the user asked for ("Measure speedup", ``--measure-batches``), by batch number.
+    measurements: dict[int, BatchMeasured] = field(default_factory=dict)
     yolo: bool = False
     allowed_tools: set[str] = field(default_factory=set)
     max_iterations: int = 40
@@ -61,4 +63,5 @@ class SessionState:
         self.cost = CostTotal()
         self.batches.clear()
         self.calls.clear()
+        self.measurements.clear()
         self.requests = 0

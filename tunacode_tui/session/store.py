@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tunacode_tui.agent.events import BatchFinished, ToolCallFinished
+from tunacode_tui.agent.events import BatchFinished, BatchMeasured, MeasuredRun, ToolCallFinished
 from tunacode_tui.agent.state import SessionState
 from tunacode_tui.config.paths import sessions_dir
 from tunacode_tui.providers.messages import Message, ToolResultPart, Usage
@@ -144,14 +144,34 @@ def _call(record: dict[str, Any]) -> ToolCallFinished:
 
 
 def _batch(record: dict[str, Any]) -> BatchFinished:
+    """A batch as it was live. ``wall`` is the recorded active time (the union of the call intervals), which
+    is less than the span when calls started while the model streamed; recomputing it from ``started`` and
+    ``ended`` would charge the model's typing time to the batch. Files from before ``overlap`` was named
+    carry a ``speedup`` field that held the same busy/wall ratio: it is ignored, since busy and wall say it."""
+    started = float(record["started"])
+    ended = float(record["ended"])
+    wall = record.get("wall")
     return BatchFinished(
         batch=int(record["batch"]),
         size=int(record["size"]),
         parallel=bool(record["parallel"]),
-        started=float(record["started"]),
-        ended=float(record["ended"]),
+        started=started,
+        ended=ended,
         busy=float(record["busy"]),
         status=record.get("status", "done"),
+        active=None if wall is None else min(float(wall), ended - started),
+    )
+
+
+def _measured(record: dict[str, Any]) -> BatchMeasured:
+    runs = [MeasuredRun("parallel" if r["mode"] == "parallel" else "sequential", float(r["wall"]))
+            for r in record["runs"]]
+    return BatchMeasured(
+        batch=int(record["batch"]),
+        size=int(record["size"]),
+        cap=int(record.get("cap", 1)),
+        runs=runs,
+        changed=[str(name) for name in record.get("changed") or []],
     )
 
 
@@ -207,6 +227,9 @@ def replay(records: Iterable[tuple[int, dict[str, Any]]], loaded: LoadedSession)
                 state.calls.append(_call(record))
             elif kind == "batch":
                 state.batches.append(_batch(record))
+            elif kind == "batch_measured":
+                measured = _measured(record)
+                state.measurements[measured.batch] = measured
             elif kind == "settings":
                 changes = dict(record["changes"])
                 loaded.settings.update(changes)

@@ -210,7 +210,8 @@ class CommandsMixin:
         assert self.agent is not None
         from tunacode_tui.session.analytics import format_seconds, tool_analytics
 
-        stats = tool_analytics(self.agent.state.calls, self.agent.state.batches)
+        state = self.agent.state
+        stats = tool_analytics(state.calls, state.batches, state.measurements.values())
         if not stats.tools:
             await self.chat.add_notice("No tool calls yet.", "info")
             return
@@ -218,11 +219,13 @@ class CommandsMixin:
                  "| --- | ---: | ---: | ---: | ---: |"]
         lines += [f"| {t.name} | {t.calls} | {t.failures} | {format_seconds(t.mean)} | {format_seconds(t.p95)} |"
                   for t in stats.tools]
-        speedup = "none yet" if stats.mean_speedup is None else f"{stats.mean_speedup:.2f}x (measured)"
         lines += [
             "",
-            f"{stats.total_calls} calls in {stats.batches} batches, mean batch size {stats.mean_batch_size:.1f}; "
-            f"{stats.parallel_batches} parallel batches, mean speedup {speedup}.",
+            f"{stats.total_calls} calls in {stats.batches} batches, mean batch size {stats.mean_batch_size:.1f}.",
+            "",
+            stats.overlap_line() + ".",
+            "",
+            stats.measured_line() + ".",
         ]
         await self.chat.add_markdown("\n".join(lines))
 

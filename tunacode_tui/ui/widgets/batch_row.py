@@ -16,8 +16,9 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 class BatchRow(Widget):
-    """``#3  3 calls  PARALLEL  0.21s  2.8x  ✓`` and its calls. Status shows as a ``-running``,
-    ``-done``, ``-failed`` or ``-cancelled`` class; ``-highlight`` marks the pane's cursor."""
+    """``#3  3 calls  PARALLEL  0.21s  overlap 2.8  ✓`` and its calls; ``speedup 1.2x`` replaces the
+    overlap once the batch was re-run and measured. Status shows as a ``-running``, ``-done``, ``-failed`` or
+    ``-cancelled`` class; ``-highlight`` marks the pane's cursor."""
 
     DEFAULT_CSS = """
     BatchRow {
@@ -101,8 +102,11 @@ class BatchRow(Widget):
             parts += ["  ", (f"{mark} running", self._style(kind))]
         else:
             parts.append(f"  {fmt.seconds(record.wall or 0.0)}")
-            if record.size > 1 and record.speedup is not None:
-                parts.append(f"  {record.speedup:.1f}x")
+            if record.measured is not None and record.measured.speedup is not None:
+                mark_unreliable = "" if record.measured.reliable else "?"
+                parts.append(f"  speedup {record.measured.speedup:.1f}x{mark_unreliable}")
+            elif record.size > 1 and record.overlap is not None:
+                parts.append(f"  overlap {record.overlap:.1f}")
             parts += ["  ", (mark, self._style(kind))]
             if record.status == "cancelled":
                 parts.append(("  cancelled", self._style("warn")))
