@@ -45,6 +45,9 @@ class SessionState:
     allowed_tools: set[str] = field(default_factory=set)
     max_iterations: int = 40
     next_batch: int = 1
+    # The first batch the tool activity pane shows: ``/clear`` empties the pane (and a resume must show the
+    # same rows), while the analytics keep every batch until ``/clear all``.
+    activity_start: int = 1
     requests: int = 0
 
     def take_batch_number(self) -> int:
@@ -56,6 +59,7 @@ class SessionState:
         """``/clear``: forget the conversation and the activity, keep totals."""
         self.messages.clear()
         self.todos.clear()
+        self.activity_start = self.next_batch
 
     def reset_totals(self) -> None:
         """``/clear all``: also zero the money and token totals and the analytics."""

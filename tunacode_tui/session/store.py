@@ -225,8 +225,11 @@ def replay(records: Iterable[tuple[int, dict[str, Any]]], loaded: LoadedSession)
                 state.requests += 1
             elif kind == "tool_call":
                 state.calls.append(_call(record))
+                state.next_batch = max(state.next_batch, state.calls[-1].batch + 1)
             elif kind == "batch":
                 state.batches.append(_batch(record))
+                # Numbers go on across ``/clear all`` live, so they do here too: a batch keeps its number.
+                state.next_batch = max(state.next_batch, state.batches[-1].batch + 1)
             elif kind == "batch_measured":
                 measured = _measured(record)
                 state.measurements[measured.batch] = measured
@@ -248,8 +251,6 @@ def replay(records: Iterable[tuple[int, dict[str, Any]]], loaded: LoadedSession)
             f"Records of unknown type ({', '.join(sorted(unknown))}) were ignored; "
             "the file may come from a newer tunacode."
         )
-    numbers = [b.batch for b in state.batches] + [c.batch for c in state.calls]
-    state.next_batch = max(numbers, default=0) + 1
 
 
 def load_session(id_or_path: str | Path, *, directory: Path | None = None) -> LoadedSession:

@@ -26,6 +26,7 @@ from tunacode_tui.agent.events import (
     AssistantMessageAdded,
     BatchFinished,
     BatchGrew,
+    BatchMeasured,
     BatchStarted,
     Notice,
     PermissionDecision,
@@ -171,10 +172,14 @@ class MainScreen(CommandsMixin, Screen[None]):
                 await self.chat.add_user(message.text)
             else:
                 await self.chat.add_answer(message.text)
+        # The rows the pane showed live: none from before a /clear (the analytics still count those).
         for batch in state.batches:
-            self.activity_log.apply(batch)
+            if batch.batch >= state.activity_start:
+                self.activity_log.apply(batch)
         for call in state.calls:
             self.activity_log.apply(call)
+        for measured in state.measurements.values():
+            self.activity_log.apply(measured)
         for record in self.activity_log.batches.values():
             await self.activity.show_batch(record)
         await self.chat.add_notice(
@@ -281,7 +286,8 @@ class MainScreen(CommandsMixin, Screen[None]):
                 await chat.end_answer()
             elif event.message.text.strip():  # not streamed (streaming off): the whole answer at once
                 await chat.add_answer(event.message.text)
-        elif isinstance(event, BatchStarted | BatchGrew | ToolCallStarted | ToolCallFinished | BatchFinished):
+        elif isinstance(event, BatchStarted | BatchGrew | ToolCallStarted | ToolCallFinished | BatchFinished
+                        | BatchMeasured):
             await self._activity_event(event)
         elif isinstance(event, UsageUpdated):
             self.gauge.show_context(event.context_tokens, event.context_window)
@@ -396,4 +402,5 @@ class MainScreen(CommandsMixin, Screen[None]):
     def _inspect_batch(self, event: ToolActivity.BatchSelected) -> None:
         from tunacode_tui.ui.screens.batch_inspector import BatchInspectorScreen
 
-        self.app.push_screen(BatchInspectorScreen(event.record))
+        self.app.push_screen(BatchInspectorScreen(event.record, agent=self.agent, emit=self.emit,
+                                                  busy=lambda: self.busy))

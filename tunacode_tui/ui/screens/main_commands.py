@@ -86,6 +86,7 @@ class CommandsMixin:
         assert self.agent is not None
         everything = argument.lower() == "all"
         self.agent.clear(reset_totals=everything)
+        self.agent.state.activity_start = self.agent.state.next_batch  # as a replayed "clear" record does
         if everything and self.app.journal is not None:
             self.app.journal.clear(totals=True)  # the agent's hook journals the clear, not the reset
         self.activity_log.clear()
