@@ -7,8 +7,11 @@ page cache or a noisy neighbour hurts both modes alike. The speedup is the media
 median parallel wall, each with its spread.
 
 Each run gets a fresh ``ToolContext`` (no read cache carried over, no shared todo list), so no run is served
-from another's memory and nothing the user's session holds is touched. If a call's answer differs between
-runs, the runs did different work: what changed is named and the measurement is marked unreliable.
+from another's memory and nothing the user's session holds is touched. The files the calls can read are
+stat-ed (modification time and size) before the first run and after the last, and each call's answers are
+compared between runs (as sets of lines: ripgrep's output order varies; not when a run was cut at the match
+limit). A file that changed means the runs did different work: it is named and the measurement is marked
+unreliable.
 
 One function for both front ends: the batch inspector (TUI) and ``--measure-batches`` (headless).
 """
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunacode_tui.agent.events import BatchMeasured, MeasuredRun, ToolCallFinished
 from tunacode_tui.tools.base import Tool, ToolContext, ToolError
+from tunacode_tui.tools.walk import JUNK_DIRS
 
 if TYPE_CHECKING:
     from tunacode_tui.agent.loop import Agent
@@ -34,8 +38,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("tunacode.measure")
 
 DEFAULT_ROUNDS = 3
-# Arguments that name one file or folder a call reads: stat-checked between runs as well as compared.
+# Arguments that name the file or folder a call reads (a search without one reads the project root).
 _PATH_KEYS = ("file_path", "path")
+# A folder this large is not stat-ed whole: the answers are still compared.
+MAX_STAT_FILES = 100_000
 
 Progress = Callable[[int, int], None]
 
@@ -60,38 +66,72 @@ def _fresh_context(template: ToolContext) -> ToolContext:
     )
 
 
-async def _run_one(tool: Tool, args: dict[str, Any], ctx: ToolContext) -> str:
+@dataclass(slots=True, frozen=True)
+class _Answer:
+    text: str
+    partial: bool  # cut at a match limit or a timeout: another run may keep other lines
+
+    @property
+    def lines(self) -> frozenset[str]:
+        return frozenset(self.text.splitlines())
+
+
+async def _run_one(tool: Tool, args: dict[str, Any], ctx: ToolContext) -> _Answer:
     """The call's answer as the model would read it; a failure is an answer too (and takes time too)."""
     try:
-        return (await tool.run(args, ctx)).content
+        output = await tool.run(args, ctx)
     except ToolError as exc:
-        return f"Error: {exc}"
+        return _Answer(f"Error: {exc}", False)
     except OSError as exc:
-        return f"Error: {exc.strerror or exc}"
+        return _Answer(f"Error: {exc.strerror or exc}", False)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # a bug in a tool must not end the measurement of its siblings
-        return f"Error: {type(exc).__name__}: {exc}"
+        return _Answer(f"Error: {type(exc).__name__}: {exc}", False)
+    partial = bool(output.metadata.get("truncated") or output.metadata.get("stopped"))
+    return _Answer(output.content, partial)
 
 
-def _stat(root: Path, args: dict[str, Any]) -> dict[str, tuple[int, int] | None]:
-    out: dict[str, tuple[int, int] | None] = {}
-    for key in _PATH_KEYS:
-        value = args.get(key)
-        if not isinstance(value, str) or not value:
-            continue
-        path = Path(value).expanduser()
-        path = path if path.is_absolute() else root / path
+def _targets(root: Path, calls: Sequence[CallToRepeat]) -> list[Path]:
+    targets = []
+    for call in calls:
+        values = [call.args.get(key) for key in _PATH_KEYS]
+        named = [v for v in values if isinstance(v, str) and v]
+        for value in named or ["."]:
+            path = Path(value).expanduser()
+            targets.append(path if path.is_absolute() else root / path)
+    return targets
+
+
+def _snapshot(root: Path, targets: list[Path]) -> dict[str, tuple[int, int]]:
+    """(mtime_ns, size) of every file the calls can read, by path relative to the root where it can be."""
+    seen: dict[str, tuple[int, int]] = {}
+
+    def add(path: str) -> None:
         try:
             st = os.stat(path)
         except OSError:
-            out[value] = None
-        else:
-            out[value] = (st.st_mtime_ns, st.st_size) if not os.path.isdir(path) else None
-    return out
+            return
+        try:
+            name = os.path.relpath(path, root)
+        except ValueError:
+            name = path
+        seen[name] = (st.st_mtime_ns, st.st_size)
+
+    for target in dict.fromkeys(targets):
+        if target.is_file():
+            add(str(target))
+            continue
+        for folder, dirs, files in os.walk(target):
+            dirs[:] = [d for d in dirs if d not in JUNK_DIRS and not d.startswith(".")]
+            for name in files:
+                add(os.path.join(folder, name))
+            if len(seen) > MAX_STAT_FILES:
+                return seen
+    return seen
 
 
-def _changed_names(root: Path, call: CallToRepeat, answers: list[str]) -> list[str]:
+def _changed_names(root: Path, call: CallToRepeat, answers: list[frozenset[str]]) -> list[str]:
     """Name what made a call's answers differ: its file argument, else the files on the lines that differ
     (grep prints ``path:line:text``), else the call itself."""
     for key in _PATH_KEYS:
@@ -100,10 +140,10 @@ def _changed_names(root: Path, call: CallToRepeat, answers: list[str]) -> list[s
             target = Path(value).expanduser()
             if (target if target.is_absolute() else root / target).is_file():
                 return [value]
-    first = set(answers[0].splitlines())
+    first = answers[0]
     differing: set[str] = set()
     for answer in answers[1:]:
-        differing |= first.symmetric_difference(answer.splitlines())
+        differing |= first.symmetric_difference(answer)
     names = []
     for line in sorted(differing):
         head = line.split(":", 1)[0].strip()
@@ -138,17 +178,17 @@ async def measure_calls(
     cap = max(1, cap)
     total = 2 * rounds
     runs: list[MeasuredRun] = []
-    answers: list[list[str]] = [[] for _ in calls]
-    stats_before = [_stat(ctx.root, c.args) for c in calls]
-    changed_stat: set[str] = set()
+    answers: list[list[_Answer]] = [[] for _ in calls]
+    targets = _targets(ctx.root, calls)
+    before = await asyncio.to_thread(_snapshot, ctx.root, targets)
 
-    async def sequential(run_ctx: ToolContext) -> list[str]:
+    async def sequential(run_ctx: ToolContext) -> list[_Answer]:
         return [await _run_one(tools[c.name], c.args, run_ctx) for c in calls]
 
-    async def parallel(run_ctx: ToolContext) -> list[str]:
+    async def parallel(run_ctx: ToolContext) -> list[_Answer]:
         gate = asyncio.Semaphore(cap)
 
-        async def one(call: CallToRepeat) -> str:
+        async def one(call: CallToRepeat) -> _Answer:
             async with gate:
                 return await _run_one(tools[call.name], call.args, run_ctx)
 
@@ -164,17 +204,17 @@ async def measure_calls(
         runs.append(MeasuredRun(mode, clock() - started))
         for slot, answer in zip(answers, results, strict=True):
             slot.append(answer)
-        for call, before in zip(calls, stats_before, strict=True):
-            now = _stat(ctx.root, call.args)
-            changed_stat.update(name for name, value in now.items() if before.get(name) != value)
         if progress is not None:
             progress(index + 1, total)
 
-    changed: list[str] = []
+    after = await asyncio.to_thread(_snapshot, ctx.root, targets)
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
     for call, call_answers in zip(calls, answers, strict=True):
-        if len(set(call_answers)) > 1:
-            changed.extend(n for n in _changed_names(ctx.root, call, call_answers) if n not in changed)
-    changed.extend(sorted(n for n in changed_stat if n not in changed))
+        if any(a.partial for a in call_answers):
+            continue
+        lines = [a.lines for a in call_answers]
+        if len(set(lines)) > 1:
+            changed.extend(n for n in _changed_names(ctx.root, call, lines) if n not in changed)
     if changed:
         log.info("batch %d changed between measurement runs: %s", batch, ", ".join(changed))
     return BatchMeasured(batch, len(calls), cap, runs, changed)

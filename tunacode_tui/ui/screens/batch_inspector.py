@@ -48,15 +48,20 @@ def batch_title(record: BatchRecord) -> str:
     return "  ·  ".join(parts)
 
 
+def _wall(seconds: float) -> str:
+    """Re-runs of small batches take milliseconds: show a tenth of one, or seconds past one second."""
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
 def measured_text(measured: BatchMeasured) -> str:
     """The re-run's result in one sentence: speedup, then the medians and spreads it comes from."""
     seq_low, seq_high = measured.spread("sequential")
     par_low, par_high = measured.spread("parallel")
     speedup = "n/a" if measured.speedup is None else f"{measured.speedup:.2f}x"
     text = (
-        f"Measured speedup {speedup}: one at a time {fmt.seconds(measured.sequential_wall)} "
-        f"({fmt.seconds(seq_low)}–{fmt.seconds(seq_high)}), all at once (cap {measured.cap}) "
-        f"{fmt.seconds(measured.parallel_wall)} ({fmt.seconds(par_low)}–{fmt.seconds(par_high)}); "
+        f"Measured speedup {speedup}: one at a time {_wall(measured.sequential_wall)} "
+        f"({_wall(seq_low)}–{_wall(seq_high)}), all at once (cap {measured.cap}) "
+        f"{_wall(measured.parallel_wall)} ({_wall(par_low)}–{_wall(par_high)}); "
         f"medians of {len(measured.walls('sequential'))} runs each."
     )
     if measured.changed:
@@ -99,6 +104,26 @@ class CallDetails(Vertical):
         if call.display:
             yield Label("Change", classes="section")
             yield Static(highlight_diff(call.display), classes="result")
+
+
+class BatchBody(Vertical):
+    """The timeline and the calls: what changes while the batch runs."""
+
+    def __init__(self, record: BatchRecord, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.record = record
+
+    def compose(self) -> ComposeResult:
+        record = self.record
+        origin, _ = record.axis()
+        timeline = CallTimeline(record, id="timeline")
+        timeline.border_title = "Timeline"
+        yield timeline
+        calls = VerticalScroll(id="calls")
+        calls.border_title = "Calls"
+        with calls:
+            for call in record.calls.values():
+                yield CallDetails(call, origin)
 
 
 class BatchInspectorScreen(Screen[None]):
@@ -161,7 +186,6 @@ class BatchInspectorScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         record = self.record
-        origin, _ = record.axis()
         yield Header()
         yield Label(Content(batch_title(record)), id="batch-title")
         with Horizontal(id="measure-bar"):
@@ -172,22 +196,20 @@ class BatchInspectorScreen(Screen[None]):
             bar.display = self.measuring
             yield bar
             yield Label(Content(self._measure_status()), id="measure-result")
-        timeline = CallTimeline(record, id="timeline")
-        timeline.border_title = "Timeline"
-        yield timeline
-        calls = VerticalScroll(id="calls")
-        calls.border_title = "Calls"
-        with calls:
-            for call in record.calls.values():
-                yield CallDetails(call, origin)
+        yield BatchBody(record, id="batch-body")
         yield Footer()
 
     def sync(self) -> None:
-        """The batch changed while open: redraw (cheap; a batch has a handful of calls)."""
+        """The batch changed while open: redraw the title, the measure bar and the calls (cheap; a batch has a
+        handful of calls). Only the body is recomposed: the footer and the focus stay."""
         self.call_next(self._rebuild)
 
     async def _rebuild(self) -> None:
-        await self.recompose()
+        if not self.is_mounted:
+            return
+        self.query_one("#batch-title", Label).update(Content(batch_title(self.record)))
+        self._show_status()
+        await self.query_one(BatchBody).recompose()
 
     # -- measuring ----------------------------------------------------------------------------
     def action_back(self) -> None:
@@ -233,6 +255,8 @@ class BatchInspectorScreen(Screen[None]):
         if event.state == WorkerState.CANCELLED:
             self._note = "Measurement cancelled (Esc): nothing was recorded. Press m to start again."
         self._show_status()
+        if not self.measuring and self.focused is None:  # the button was disabled while it ran
+            self.query_one("#measure", Button).focus()
 
     def _advance(self, done: int, total: int) -> None:
         self._progress = (done, total)
