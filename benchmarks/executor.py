@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-from tunacode_tui.agent.events import PermissionDecision
 from tunacode_tui.agent.executor import AsyncioSpawner, ResponseExecutor
-from tunacode_tui.providers.messages import ToolCallPart
+from tunacode_tui.core.events import PermissionDecision
+from tunacode_tui.core.messages import ToolCallPart
 from tunacode_tui.tools.base import Tool, ToolContext, ToolOutput
 
 LATENCY = 0.050

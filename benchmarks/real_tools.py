@@ -13,9 +13,9 @@ import subprocess
 import time
 
 from benchmarks.tree import make_tree
-from tunacode_tui.agent.events import PermissionDecision
 from tunacode_tui.agent.executor import AsyncioSpawner, ResponseExecutor
-from tunacode_tui.providers.messages import ToolCallPart
+from tunacode_tui.core.events import PermissionDecision
+from tunacode_tui.core.messages import ToolCallPart
 from tunacode_tui.tools.base import ToolContext
 from tunacode_tui.tools.grep import find_rg
 from tunacode_tui.tools.registry import default_tools

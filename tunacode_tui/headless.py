@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from tunacode_tui.agent.events import (
+from tunacode_tui.config.settings import Config
+from tunacode_tui.core.events import (
     AgentEvent,
     BatchFinished,
     BatchMeasured,
@@ -31,7 +32,6 @@ from tunacode_tui.agent.events import (
     TurnEnded,
     UsageUpdated,
 )
-from tunacode_tui.config.settings import Config
 
 OutputFormat = Literal["text", "json", "stream-json"]
 
@@ -130,15 +130,16 @@ def measured_record(event: BatchMeasured) -> dict[str, Any]:
     }
 
 
-async def _measure_batches(agent: Any, ended: TurnEnded, emit: Any) -> list[BatchMeasured]:
-    """``--measure-batches``: re-run, after the answer, every read-only batch of two or more calls."""
+async def _measure_batches(agent: Any, ended: TurnEnded) -> list[BatchMeasured]:
+    """``--measure-batches``: re-run, after the answer, every read-only batch of two or more calls. Each
+    result is published: the journal keeps it and the turn's sink prints it."""
     from tunacode_tui.agent.measure import measurable, measure_batch
 
     results = []
     for batch in ended.batches:
         if batch.size < 2 or batch.status == "cancelled" or measurable(agent, batch.batch) is not None:
             continue
-        results.append(await measure_batch(agent, batch.batch, emit=emit))
+        results.append(await measure_batch(agent, batch.batch))
     return results
 
 
@@ -186,7 +187,7 @@ async def run_headless(
     agent = bundle.agent
     agent.state.yolo = yolo
     sink = JsonLinesSink(out, fmt, yolo=yolo, t0=t0)
-    task = asyncio.ensure_future(agent.run_turn(prompt, bundle.wrap_sink(sink)))
+    task = asyncio.ensure_future(agent.run_turn(prompt, sink))
     loop = asyncio.get_running_loop()
     running = [task]  # the turn, then the measurement: a signal cancels whichever runs
     try:
@@ -198,7 +199,7 @@ async def run_headless(
         ended = await task
         measured: list[BatchMeasured] = []
         if measure_batches and ended.reason != "cancelled":
-            running[0] = asyncio.ensure_future(_measure_batches(agent, ended, bundle.wrap_sink(sink)))
+            running[0] = asyncio.ensure_future(_measure_batches(agent, ended))
             measured = await running[0]
     except asyncio.CancelledError:
         print("tunacode: cancelled", file=sys.stderr)

@@ -9,15 +9,15 @@ from typing import Any, ClassVar
 
 import pytest
 
-from tunacode_tui.agent.events import (
+from tunacode_tui.agent.executor import AsyncioSpawner, ResponseExecutor, plan_batches
+from tunacode_tui.core.events import (
     BatchFinished,
     BatchStarted,
     PermissionDecision,
     ToolCallFinished,
     ToolCallStarted,
 )
-from tunacode_tui.agent.executor import AsyncioSpawner, ResponseExecutor, plan_batches
-from tunacode_tui.providers.messages import ToolCallPart
+from tunacode_tui.core.messages import ToolCallPart
 from tunacode_tui.tools.base import Tool, ToolContext, ToolError, ToolOutput
 
 

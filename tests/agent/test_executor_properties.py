@@ -10,9 +10,9 @@ from typing import Any, ClassVar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tunacode_tui.agent.events import PermissionDecision, ToolCallFinished, ToolCallStarted
 from tunacode_tui.agent.executor import AsyncioSpawner, ResponseExecutor
-from tunacode_tui.providers.messages import ToolCallPart
+from tunacode_tui.core.events import PermissionDecision, ToolCallFinished, ToolCallStarted
+from tunacode_tui.core.messages import ToolCallPart
 from tunacode_tui.tools.base import Tool, ToolContext, ToolOutput
 
 

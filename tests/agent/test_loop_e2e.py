@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.fake_llm_server import FakeLLMServer, malformed_tool_json, text, tool_call, usage
-from tunacode_tui.agent.events import (
+from tunacode_tui.agent.factory import build_agent
+from tunacode_tui.agent.loop import Agent
+from tunacode_tui.config.settings import Config
+from tunacode_tui.core.events import (
     BatchFinished,
     Notice,
     PermissionDecision,
@@ -20,9 +23,6 @@ from tunacode_tui.agent.events import (
     TurnEnded,
     UsageUpdated,
 )
-from tunacode_tui.agent.factory import build_agent
-from tunacode_tui.agent.loop import Agent
-from tunacode_tui.config.settings import Config
 from tunacode_tui.providers.registry import ProviderPool
 
 

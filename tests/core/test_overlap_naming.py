@@ -14,7 +14,7 @@ import json
 import re
 from pathlib import Path
 
-from tunacode_tui.agent.events import BatchFinished, BatchMeasured, MeasuredRun
+from tunacode_tui.core.events import BatchFinished, BatchMeasured, MeasuredRun
 from tunacode_tui.headless import JsonLinesSink
 from tunacode_tui.session.analytics import tool_analytics
 from tunacode_tui.ui.activity import ActivityLog, batch_message

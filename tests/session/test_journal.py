@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.session.helpers import sample_conversation
-from tunacode_tui.agent.events import (
+from tunacode_tui.core.events import (
     BatchFinished,
     BatchMeasured,
     MeasuredRun,
@@ -19,7 +19,7 @@ from tunacode_tui.agent.events import (
     ToolCallFinished,
     UsageUpdated,
 )
-from tunacode_tui.providers.messages import Message, ToolCallPart, ToolResultPart, Usage
+from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart, Usage
 from tunacode_tui.session.journal import RESULT_PREVIEW_CHARS, SessionFileError, SessionJournal
 from tunacode_tui.session.store import INTERRUPTED_RESULT, load_session, repair_history, resume_session
 

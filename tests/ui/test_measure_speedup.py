@@ -12,8 +12,8 @@ from textual.widgets._footer import FooterKey
 
 from tests.fake_llm_server import FakeLLMServer, text, tool_call, usage
 from tests.ui.helpers import SIZE, Recorder, main_screen, send, wait_for
-from tunacode_tui.agent.events import TurnEnded
 from tunacode_tui.config.settings import Config
+from tunacode_tui.core.events import TurnEnded
 from tunacode_tui.tools.base import ToolContext, ToolOutput
 from tunacode_tui.tools.read_file import ReadFileTool
 from tunacode_tui.ui.app import make_app

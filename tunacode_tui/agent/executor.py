@@ -20,7 +20,8 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tunacode_tui.agent.events import (
+from tunacode_tui.agent.validation import validate_arguments
+from tunacode_tui.core.events import (
     AgentEvent,
     BatchFinished,
     BatchGrew,
@@ -29,8 +30,7 @@ from tunacode_tui.agent.events import (
     ToolCallFinished,
     ToolCallStarted,
 )
-from tunacode_tui.agent.validation import validate_arguments
-from tunacode_tui.providers.messages import ToolCallPart, ToolResultPart
+from tunacode_tui.core.messages import ToolCallPart, ToolResultPart
 from tunacode_tui.tools.base import Tool, ToolContext, ToolError
 
 log = logging.getLogger("tunacode.executor")

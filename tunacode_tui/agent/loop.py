@@ -15,11 +15,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
+from tunacode_tui.agent.accounting import ContextMeter
 from tunacode_tui.agent.checkpoints import Checkpoints, UndoReport
-from tunacode_tui.agent.events import (
+from tunacode_tui.agent.executor import CANCELLED_RESULT, AsyncioSpawner, ResponseExecutor, Spawner, call_signature
+from tunacode_tui.agent.prompt import build_system_prompt
+from tunacode_tui.config.settings import Config
+from tunacode_tui.core.events import (
     AgentEvent,
     AssistantMessageAdded,
     BatchFinished,
+    EventSink,
+    HistoryCleared,
+    HistoryCompacted,
+    MessageAppended,
+    ModelChanged,
     Notice,
     PermissionDecision,
     PermissionRequested,
@@ -30,22 +39,18 @@ from tunacode_tui.agent.events import (
     TurnStarted,
     UsageUpdated,
 )
-from tunacode_tui.agent.executor import CANCELLED_RESULT, AsyncioSpawner, ResponseExecutor, Spawner, call_signature
-from tunacode_tui.agent.prompt import build_system_prompt
-from tunacode_tui.agent.state import SessionState
-from tunacode_tui.config.settings import Config
-from tunacode_tui.providers import catalog
-from tunacode_tui.providers.base import ChatRequest, ModelRef, Provider
-from tunacode_tui.providers.errors import ConfigurationError, ContextOverflow, ProviderError, StreamInterrupted
-from tunacode_tui.providers.messages import Message, TextPart, ToolCallPart, ToolResultPart, Usage
-from tunacode_tui.providers.retry import stream_with_retry
-from tunacode_tui.providers.stream import (
+from tunacode_tui.core.messages import Message, TextPart, ToolCallPart, ToolResultPart, Usage
+from tunacode_tui.core.state import SessionState
+from tunacode_tui.core.stream import (
     StreamEnded,
     TextChunk,
     ThinkingChunk,
     ToolCallReady,
 )
-from tunacode_tui.session.accounting import ContextMeter
+from tunacode_tui.providers import catalog
+from tunacode_tui.providers.base import ChatRequest, ModelRef, Provider
+from tunacode_tui.providers.errors import ConfigurationError, ContextOverflow, ProviderError, StreamInterrupted
+from tunacode_tui.providers.retry import stream_with_retry
 from tunacode_tui.tools.base import Tool, ToolContext
 
 log = logging.getLogger("tunacode.agent")
@@ -96,10 +101,9 @@ class Agent:
         self._provider_factory = provider_factory
         self.model = model
         self.system_prompt = build_system_prompt(root)
-        # Hooks for the session journal; the agent does not know who listens.
-        self.on_message: Callable[[Message], None] | None = None
-        self.on_history_replaced: Callable[[list[Message]], None] | None = None
-        self.on_model_changed: Callable[[ModelRef], None] | None = None
+        # Listeners hear every event, in and out of a turn (the session journal is one); the agent does not
+        # know who they are.
+        self._listeners: list[EventSink] = []
         self._turn_usage = Usage()
         self._turn_cost: float | None = 0.0
         self._reported_windows: dict[str, int | None] = {}
@@ -126,8 +130,7 @@ class Agent:
 
     def set_model(self, model: ModelRef) -> None:
         self.model = model
-        if self.on_model_changed is not None:
-            self.on_model_changed(model)
+        self.publish(ModelChanged(model.full_name, self.clock()))
 
     @property
     def provider(self) -> Provider:
@@ -139,16 +142,24 @@ class Agent:
     def _specs(self) -> list:
         return [tool.spec() for tool in self.tools.values()]
 
+    # -- events -----------------------------------------------------------------------------------
+    def subscribe(self, listener: EventSink) -> None:
+        """Hear every event from now on, including history changes made outside a turn."""
+        self._listeners.append(listener)
+
+    def publish(self, event: AgentEvent) -> None:
+        """Tell the listeners, then the running turn's sink (or the last one, between turns)."""
+        for listener in self._listeners:
+            listener(event)
+        self._emit(event)
+
     def _append(self, message: Message) -> None:
         self.state.messages.append(message)
-        if self.on_message is not None:
-            self.on_message(message)
+        self.publish(MessageAppended(message, self.clock()))
 
-    def replace_history(self, messages: list[Message]) -> None:
+    def _replace_history(self, messages: list[Message]) -> None:
         self.state.messages[:] = messages
-        self.meter.invalidate()
-        if self.on_history_replaced is not None:
-            self.on_history_replaced(list(messages))
+        self.meter.invalidate(self.state.messages)
 
     # -- permission -------------------------------------------------------------------------------
     async def _permission(self, call: ToolCallPart, tool: Tool) -> PermissionDecision:
@@ -175,6 +186,7 @@ class Agent:
     # -- the loop ---------------------------------------------------------------------------------
     async def run_turn(self, prompt: str, emit: Callable[[AgentEvent], None]) -> TurnEnded:
         self._emit = emit
+        emit = self.publish
         emit(TurnStarted(prompt, self.clock()))
         self.checkpoints.begin_turn()
         self._append(Message.user(prompt))
@@ -399,7 +411,8 @@ class Agent:
         self.state.todos.clear()
         if reset_totals:
             self.state.reset_totals()
-        self.replace_history([])
+        self._replace_history([])
+        self.publish(HistoryCleared(reset_totals, self.clock()))
 
     def undo(self) -> UndoReport:
         """``/undo``: restore the files the last turn changed (see ``agent/checkpoints.py``)."""
@@ -437,7 +450,7 @@ class Agent:
         Raises ``CompactionFailed`` (a ProviderError) when the summary is unusable; the history is kept."""
         from tunacode_tui.agent.compaction import compact_history
 
-        emit = emit or self._emit
+        emit = emit or self.publish
         before = self.context_tokens()
         outcome = await compact_history(
             provider=self.provider,
@@ -450,12 +463,12 @@ class Agent:
         if outcome is None:
             emit(Notice("info", "Nothing to compact yet: the conversation is too short to cut.", self.clock()))
             return ""
-        summary, messages = outcome
-        self.replace_history(messages)
+        self._replace_history(outcome.messages)
+        self.publish(HistoryCompacted(outcome.summary, outcome.kept_count, list(outcome.messages), self.clock()))
         after = self.context_tokens()
         emit(
             Notice(
                 "info", f"Compacted: {before:,} → {after:,} tokens (saved {max(0, before - after):,}).", self.clock()
             )
         )
-        return summary
+        return outcome.summary

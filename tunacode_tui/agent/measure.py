@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tunacode_tui.agent.events import BatchMeasured, MeasuredRun, ToolCallFinished
+from tunacode_tui.core.events import BatchMeasured, MeasuredRun, ToolCallFinished
 from tunacode_tui.tools.base import Tool, ToolContext, ToolError
 from tunacode_tui.tools.walk import JUNK_DIRS
 
@@ -244,13 +244,12 @@ async def measure_batch(
     agent: Agent,
     batch: int,
     *,
-    emit: Callable[[BatchMeasured], None] | None = None,
     progress: Progress | None = None,
     rounds: int = DEFAULT_ROUNDS,
     cap: int | None = None,
 ) -> BatchMeasured:
     """Re-run a finished batch of ``agent``'s session under the session's cap, keep the result in its state
-    (``state.measurements``) and report it through ``emit`` (the journaled event sink)."""
+    (``state.measurements``) and publish it (the journal listens; so does the last turn's sink)."""
     reason = measurable(agent, batch)
     if reason is not None:
         raise NotMeasurable(reason)
@@ -265,6 +264,5 @@ async def measure_batch(
     )
     result.t = agent.clock()
     agent.state.measurements[batch] = result
-    if emit is not None:
-        emit(result)
+    agent.publish(result)
     return result

@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from tunacode_tui.agent.events import BatchFinished, BatchMeasured, ToolCallFinished
+from tunacode_tui.core.events import BatchFinished, BatchMeasured, ToolCallFinished
 
 
 @dataclass(slots=True, frozen=True)

@@ -11,7 +11,6 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +22,7 @@ from tunacode_tui.config.settings import Config
 if TYPE_CHECKING:
     from tunacode_tui.agent.loop import Agent
     from tunacode_tui.providers.registry import ProviderPool
-    from tunacode_tui.session.journal import SessionJournal, Sink
+    from tunacode_tui.session.journal import SessionJournal
     from tunacode_tui.session.store import LoadedSession
     from tunacode_tui.ui.widgets.notice_block import NoticeLevel
 
@@ -60,7 +59,6 @@ class TunaCodeApp(App[int]):
         self.resumed: LoadedSession | None = None
         # Shown in the chat once it opens: resume results, journal problems.
         self.startup_notices: list[tuple[NoticeLevel, str]] = []
-        self._wrap_sink: Callable[[Sink], Sink] | None = None
         if pool is None:
             from tunacode_tui.providers.registry import ProviderPool
 
@@ -130,7 +128,7 @@ class TunaCodeApp(App[int]):
             self.startup_notices.append(("warning", f"{exc} Starting a new conversation."))
             bundle = open_session_agent(self.config, model=self.model_name, root=self.root, pool=self.pool,
                                         journal_enabled=self.use_journal)
-        self.journal, self.resumed, self._wrap_sink = bundle.journal, bundle.resumed, bundle.wrap_sink
+        self.journal, self.resumed = bundle.journal, bundle.resumed
         self.startup_notices += [("warning", warning) for warning in bundle.warnings]
         bundle.agent.state.yolo = self.yolo
         return bundle.agent
@@ -148,7 +146,7 @@ class TunaCodeApp(App[int]):
             return f"Could not resume {session_id}: {exc}"
         if self.journal is not None:
             self.journal.close()
-        self.journal, self.resumed, self._wrap_sink = bundle.journal, bundle.resumed, bundle.wrap_sink
+        self.journal, self.resumed = bundle.journal, bundle.resumed
         self.startup_notices = [("warning", warning) for warning in bundle.warnings]
         bundle.agent.state.yolo = self.yolo
         self.switch_screen(MainScreen(bundle.agent))
@@ -163,10 +161,6 @@ class TunaCodeApp(App[int]):
             return
         rows = "\n".join(f"  {s.id}  {s.messages} messages  {s.preview}" for s in sessions)
         self.startup_notices.append(("info", f"Saved sessions (resume one with tunacode --resume ID):\n{rows}"))
-
-    def wrap_sink(self, sink: Sink) -> Sink:
-        """The agent's event sink, journaled when there is a journal."""
-        return self._wrap_sink(sink) if self._wrap_sink is not None else sink
 
     async def on_unmount(self) -> None:
         if self.journal is not None:

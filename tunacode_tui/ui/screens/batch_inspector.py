@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from tunacode_tui.agent.events import AgentEvent, BatchMeasured
+from tunacode_tui.core.events import AgentEvent, BatchMeasured
 from tunacode_tui.ui import format as fmt
 from tunacode_tui.ui.activity import STATUS_ICONS, BatchRecord, CallRecord, mode_label
 
@@ -242,7 +242,11 @@ class BatchInspectorScreen(Screen[None]):
 
         assert self.agent is not None
         try:
-            await measure_batch(self.agent, self.record.number, emit=self._emit, progress=self._advance)
+            result = await measure_batch(self.agent, self.record.number, progress=self._advance)
+            if self._emit is not None:
+                # The agent publishes to its last turn's sink, and a resumed session may have had no turn yet:
+                # tell the main screen too (applying a measurement twice changes nothing).
+                self._emit(result)
         except NotMeasurable as exc:
             self._note = f"Cannot measure: {exc}"
         except Exception as exc:  # a tool failing in a new way must not close the app

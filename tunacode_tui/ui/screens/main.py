@@ -21,7 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
-from tunacode_tui.agent.events import (
+from tunacode_tui.core.events import (
     AgentEvent,
     AssistantMessageAdded,
     BatchFinished,
@@ -130,7 +130,7 @@ class MainScreen(CommandsMixin, Screen[None]):
         agent = self.agent
         if agent is None:
             return
-        self._sink = self.app.wrap_sink(self._post_event)
+        self._sink = self._post_event
         agent.spawner = WorkerSpawner(self)
         info = agent.model_info
         self.app.sub_title = agent.model.full_name

@@ -87,8 +87,6 @@ class CommandsMixin:
         everything = argument.lower() == "all"
         self.agent.clear(reset_totals=everything)
         self.agent.state.activity_start = self.agent.state.next_batch  # as a replayed "clear" record does
-        if everything and self.app.journal is not None:
-            self.app.journal.clear(totals=True)  # the agent's hook journals the clear, not the reset
         self.activity_log.clear()
         self._batch_notices.clear()
         await self.chat.clear_blocks()
