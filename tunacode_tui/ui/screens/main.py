@@ -310,7 +310,7 @@ class MainScreen(CommandsMixin, Screen[None]):
         self._sync_inspector(record)
         if isinstance(event, ToolCallFinished) and event.call_id in record.calls:
             await self.chat.add_tool_call(record.calls[event.call_id])
-        if self.show_thoughts and isinstance(event, BatchStarted | BatchGrew | BatchFinished):
+        if self.show_thoughts and isinstance(event, BatchStarted | BatchGrew | BatchFinished | BatchMeasured):
             # One line per batch, updated as it grows and when it ends.
             line = self._batch_notices.get(record.number)
             if line is None:
