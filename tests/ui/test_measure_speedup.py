@@ -18,6 +18,7 @@ from tunacode_tui.tools.base import ToolContext, ToolOutput
 from tunacode_tui.tools.read_file import ReadFileTool
 from tunacode_tui.ui.app import make_app
 from tunacode_tui.ui.screens.batch_inspector import BatchInspectorScreen
+from tunacode_tui.ui.widgets.assistant_message import AssistantMessage
 from tunacode_tui.ui.widgets.notice_block import NoticeBlock
 
 
@@ -82,6 +83,13 @@ async def test_measure_speedup_in_the_inspector_is_journaled_and_resumed(
         assert "Measure speedup" in [key.description for key in inspector.query(FooterKey)]
         header = str(row.render()).splitlines()[0]
         assert "speedup" in header or " sp " in header
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: first.screen is screen, "the main screen")
+        await send(pilot, "/analytics tools")
+        await wait_for(pilot, lambda: any("Tool analytics" in m.source for m in screen.chat.query(AssistantMessage)),
+                       "the analytics")
+        table = screen.chat.query(AssistantMessage).last().source
+        assert "mean overlap" in table and f"#1 {measured.speedup:.2f}×" in table
     assert first.journal is not None
     [record] = journal_records(first.journal.path, "batch_measured")
     assert record["batch"] == 1 and [r["mode"] for r in record["runs"]] == ["sequential", "parallel"] * 3
