@@ -236,6 +236,8 @@ async def run_headless(
     else:
         if ended.text:
             out.write(ended.text.rstrip("\n") + "\n")
+        if measure_batches and not measured:
+            print("tunacode: --measure-batches: no read-only batch of 2 or more calls to re-run", file=sys.stderr)
         for m in measured:  # on stderr: stdout stays the answer alone, for scripts
             print(f"tunacode: batch #{m.batch} ({m.size} calls, cap {m.cap}): {_measured_text(m)}", file=sys.stderr)
     out.flush()
