@@ -24,7 +24,7 @@ import sysconfig
 import time
 from pathlib import Path
 
-from tunacode_tui.agent.executor import AsyncioSpawner, ResponseExecutor
+from tunacode_tui.agent.executor import ExecutionPolicy, ResponseExecutor
 from tunacode_tui.agent.measure import CallToRepeat, measure_calls
 from tunacode_tui.core.events import BatchFinished, PermissionDecision
 from tunacode_tui.core.messages import ToolCallPart
@@ -109,11 +109,11 @@ async def live_overlap(calls: list[CallToRepeat], cap: int, root: Path) -> float
         return PermissionDecision(True)
 
     counter = iter(range(1, 1000))
-    ex = ResponseExecutor(
-        tools={t.name: t for t in default_tools()}, ctx=ToolContext(root=root), spawner=AsyncioSpawner(),
-        emit=lambda e: finished.append(e) if isinstance(e, BatchFinished) else None, max_parallel=cap,
-        permission=allow, next_batch_number=lambda: next(counter),
+    policy = ExecutionPolicy(
+        permission=allow, next_batch_number=lambda: next(counter), max_parallel=cap,
+        emit=lambda e: finished.append(e) if isinstance(e, BatchFinished) else None,
     )
+    ex = ResponseExecutor({t.name: t for t in default_tools()}, ToolContext(root=root), policy)
     for i, call in enumerate(calls):
         ex.submit(ToolCallPart(f"c{i}", call.name, call.args))
     await ex.finish()
