@@ -279,3 +279,14 @@ def test_a_file_from_before_overlap_was_named_still_resumes(project: Path, data_
     [batch] = loaded.state.batches
     assert batch.wall == pytest.approx(0.4) and batch.overlap == pytest.approx(1.5)
     assert loaded.state.next_batch == 2
+
+
+def test_batch_numbers_go_on_across_clear_all(project: Path) -> None:
+    """Live, ``/clear all`` zeroes the analytics but batch numbers go on; a resume must not reuse a number."""
+    with SessionJournal(root=project, model="openai:gpt-x") as journal:
+        journal.event(BatchFinished(1, 2, True, 10.0, 10.5, 0.75))
+        journal.event(BatchFinished(2, 2, True, 11.0, 11.5, 0.75))
+        journal.clear(totals=True)
+    state = load_session(journal.id).state
+    assert state.batches == [] and state.next_batch == 3
+    assert state.activity_start == 3  # the pane shows nothing from before the clear
