@@ -189,7 +189,7 @@ async def run_headless(
     sink = JsonLinesSink(out, fmt, yolo=yolo, t0=t0)
     task = asyncio.ensure_future(agent.run_turn(prompt, sink))
     loop = asyncio.get_running_loop()
-    running = [task]  # the turn, then the measurement: a signal cancels whichever runs
+    running: list[asyncio.Future[Any]] = [task]  # the turn, then the measurement: a signal cancels whichever runs
     try:
         loop.add_signal_handler(signal.SIGINT, lambda: running[0].cancel())
         loop.add_signal_handler(signal.SIGTERM, lambda: running[0].cancel())
@@ -199,8 +199,9 @@ async def run_headless(
         ended = await task
         measured: list[BatchMeasured] = []
         if measure_batches and ended.reason != "cancelled":
-            running[0] = asyncio.ensure_future(_measure_batches(agent, ended))
-            measured = await running[0]
+            measuring = asyncio.ensure_future(_measure_batches(agent, ended))
+            running[0] = measuring
+            measured = await measuring
     except asyncio.CancelledError:
         print("tunacode: cancelled", file=sys.stderr)
         return EXIT_CANCELLED

@@ -21,6 +21,8 @@ from tunacode_tui.ui.screens.batch_inspector import BatchInspectorScreen
 from tunacode_tui.ui.widgets.assistant_message import AssistantMessage
 from tunacode_tui.ui.widgets.notice_block import NoticeBlock
 
+WIDE = (160, 40)
+
 
 def three_reads(server: FakeLLMServer, *, delay: float = 0.0) -> None:
     # With a delay between SSE events the reads start while the model still streams the next call: the
@@ -58,7 +60,8 @@ async def test_measure_speedup_in_the_inspector_is_journaled_and_resumed(
 ) -> None:
     three_reads(llm_server, delay=0.03)
     first = make_app(config, root=project)
-    async with first.run_test(size=SIZE, message_hook=recorder) as pilot:
+    # Wide enough for the row's full figure ("overlap 2.9", "speedup 12.3x"): it shortens on narrow panes.
+    async with first.run_test(size=WIDE, message_hook=recorder) as pilot:
         await send(pilot, "read a, b and c")
         await wait_for(pilot, lambda: recorder.events(TurnEnded), "the turn")
         screen = main_screen(first)
@@ -66,7 +69,7 @@ async def test_measure_speedup_in_the_inspector_is_journaled_and_resumed(
         assert [(n, size) for n, size, *_ in live] == [(1, 3)]
         row = screen.activity.row(1)
         header = str(row.render()).splitlines()[0] if row is not None else ""
-        assert ("overlap" in header or " ovl " in header) and "speedup" not in header and " sp " not in header
+        assert "overlap" in header and "speedup" not in header
 
         inspector = await open_inspector(pilot, 1)
         shown = {key: a.binding.description for key, a in pilot.app.active_bindings.items() if a.binding.show}
@@ -82,7 +85,7 @@ async def test_measure_speedup_in_the_inspector_is_journaled_and_resumed(
         # The screen updated in place: its footer still lists the keys (a full recompose emptied it).
         assert inspector.query_one(Footer).children, "the footer lists no key"
         header = str(row.render()).splitlines()[0]
-        assert "speedup" in header or " sp " in header
+        assert "speedup" in header and "overlap" not in header
         await pilot.press("escape")
         await wait_for(pilot, lambda: first.screen is screen, "the main screen")
         await send(pilot, "/analytics tools")
@@ -108,7 +111,7 @@ async def test_measure_speedup_in_the_inspector_is_journaled_and_resumed(
             assert abs(overlap - live_overlap) < 0.01 * live_overlap
         record_after = screen.activity_log.batches[1]
         assert record_after.measured is not None and record_after.measured.speedup is not None
-        assert abs(record_after.measured.speedup - (measured.speedup or 0)) < 0.01
+        assert abs(record_after.measured.speedup - (measured.speedup or 0)) < 0.01 * (measured.speedup or 1)
         inspector = await open_inspector(pilot, 1)
         assert "Measured speedup" in status_text(inspector)
 

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from tunacode_tui.core.events import BatchMeasured, MeasuredRun, ToolCallFinished
 from tunacode_tui.tools.base import Tool, ToolContext, ToolError
@@ -195,7 +195,7 @@ async def measure_calls(
         return list(await asyncio.gather(*(one(c) for c in calls)))
 
     for index in range(total):
-        mode = "sequential" if index % 2 == 0 else "parallel"
+        mode: Literal["sequential", "parallel"] = "sequential" if index % 2 == 0 else "parallel"
         if before_run is not None:
             before_run(mode)
         run_ctx = _fresh_context(ctx)

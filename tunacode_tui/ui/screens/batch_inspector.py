@@ -22,11 +22,11 @@ from textual.worker import Worker, WorkerState
 from tunacode_tui.core.events import AgentEvent, BatchMeasured
 from tunacode_tui.ui import format as fmt
 from tunacode_tui.ui.activity import STATUS_ICONS, BatchRecord, CallRecord, mode_label
+from tunacode_tui.ui.highlighting import highlight_diff, highlight_json, highlight_result
+from tunacode_tui.ui.widgets.timeline import CallTimeline
 
 if TYPE_CHECKING:
     from tunacode_tui.agent.loop import Agent
-from tunacode_tui.ui.highlighting import highlight_diff, highlight_json, highlight_result
-from tunacode_tui.ui.widgets.timeline import CallTimeline
 
 # A result this long is shown in part: the model saw all of it, the inspector need not lay out megabytes.
 MAX_RESULT_CHARS = 200_000
