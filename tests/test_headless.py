@@ -64,7 +64,8 @@ def test_stream_json_shows_overlapping_reads(llm_server: FakeLLMServer, project:
     first_end = min(e["t"] for e in ends.values())
     assert sum(s["t"] <= first_end for s in starts.values()) >= 2
     batch_end = next(r for r in recs if r["type"] == "batch_end")
-    assert batch_end["size"] == 4 and batch_end["speedup"] > 0
+    assert batch_end["size"] == 4 and batch_end["overlap"] > 0 and "speedup" not in batch_end
+    assert not [r for r in recs if r["type"] == "batch_measured"], "nothing is re-run without --measure-batches"
     assert any(r["type"] == "usage" for r in recs)
 
 
@@ -153,3 +154,50 @@ def test_debug_log_goes_to_the_log_file_not_the_terminal(llm_server: FakeLLMServ
     text_ = (logs / "tunacode.log").read_text()
     assert "Tool execution completed in" in text_ and "Parallel batch completed in" in text_
     assert "sk-test" not in text_
+
+
+def four_greps(server: FakeLLMServer) -> None:
+    patterns = ["def f1", "return 4", "class K", "import os"]
+    server.add(*[tool_call("grep", {"pattern": p}) for p in patterns], usage(input=500, output=60))
+    server.add(text("Searched."), usage(input=900, output=5))
+
+
+def test_measure_batches_reruns_the_batch_and_reports_what_it_measured(
+    llm_server: FakeLLMServer, project: Path, tmp_path: Path
+) -> None:
+    """Four CPU-bound greps on this machine: the live overlap may be high, the measured speedup is what running
+    them one at a time vs all at once gave, and it is the only speedup reported."""
+    for i in range(400):
+        (project / f"m{i}.py").write_text(f"import os\nclass K{i}:\n    def f{i}(self):\n        return {i}\n" * 20)
+    four_greps(llm_server)
+    proc = run_cli(llm_server, project, tmp_path, "-p", "search", "--output-format", "stream-json",
+                   "--max-parallel", "4", "--measure-batches")
+    assert proc.returncode == 0, proc.stderr
+    recs = records(proc.stdout)
+    kinds = [r["type"] for r in recs]
+    assert kinds.index("batch_measured") > kinds.index("batch_end") and kinds[-1] == "result"
+    [measured] = [r for r in recs if r["type"] == "batch_measured"]
+    assert {"batch", "sequential_wall", "parallel_wall", "speedup", "runs"} <= set(measured)
+    assert measured["batch"] == 1 and measured["size"] == 4 and measured["cap"] == 4 and measured["reliable"]
+    assert [r["mode"] for r in measured["runs"]] == ["sequential", "parallel"] * 3
+    seq = sorted(r["wall"] for r in measured["runs"] if r["mode"] == "sequential")[1]
+    par = sorted(r["wall"] for r in measured["runs"] if r["mode"] == "parallel")[1]
+    assert measured["sequential_wall"] == seq and measured["parallel_wall"] == par
+    assert abs(measured["speedup"] - seq / par) < 0.01
+    # Four calls at once cannot finish more than (cores) times sooner than one at a time, whatever they overlapped.
+    assert measured["speedup"] < (os.cpu_count() or 1) * 1.5
+    assert recs[-1]["measured"] == [{k: v for k, v in measured.items() if k not in ("type", "t")}]
+    session = recs[-1]["session"]
+    journal = tmp_path / "data" / "sessions" / f"{session}.jsonl"
+    assert [r["speedup"] for r in records(journal.read_text()) if r["type"] == "batch_measured"] == [
+        measured["speedup"]]
+
+
+def test_measure_batches_in_text_mode_keeps_stdout_for_the_answer(
+    llm_server: FakeLLMServer, project: Path, tmp_path: Path
+) -> None:
+    four_greps(llm_server)
+    proc = run_cli(llm_server, project, tmp_path, "-p", "search", "--max-parallel", "2", "--measure-batches")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Searched.\n"
+    assert "batch #1 (4 calls, cap 2): sequential " in proc.stderr and "measured speedup " in proc.stderr

@@ -25,6 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--max-parallel", type=int, metavar="N", help="read-only tools at once (1 = sequential)")
     parser.add_argument("--yolo", action="store_true", help="run writes and bash without asking")
+    parser.add_argument(
+        "--measure-batches", action="store_true",
+        help="headless: after the answer, re-run each read-only batch of 2+ calls one at a time and all at "
+        "once (3 runs each) and report the measured speedup",
+    )
     parser.add_argument("--setup", action="store_true", help="open the setup screen (provider, key, model)")
     parser.add_argument("--resume", nargs="?", const="", metavar="ID", help="resume a session (list if no ID)")
     parser.add_argument("--continue", dest="continue_", action="store_true", help="resume the latest session here")
@@ -94,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(
             run_headless(config, args.prompt, model=args.model, fmt=args.output_format, yolo=args.yolo, root=root,
-                         resume=args.resume or None, continue_latest=args.continue_)
+                         resume=args.resume or None, continue_latest=args.continue_,
+                         measure_batches=args.measure_batches)
         )
     from tunacode_tui.ui.app import run_app
 

@@ -26,6 +26,7 @@ from tunacode_tui.config.paths import sessions_dir
 from tunacode_tui.core.events import (
     AgentEvent,
     BatchFinished,
+    BatchMeasured,
     HistoryCleared,
     HistoryCompacted,
     MessageAppended,
@@ -266,9 +267,23 @@ class SessionJournal:
                 status=ev.status,
                 started=self._epoch(ev.started),
                 ended=self._epoch(ev.ended),
+                # ``wall`` is the union of the call intervals (less than the span when calls started while
+                # the model streamed): replay needs it as recorded, not recomputed from the span.
                 wall=round(ev.wall, 6),
                 busy=round(ev.busy, 6),
-                speedup=round(ev.speedup, 3),
+                overlap=round(ev.overlap, 3),
+            )
+        elif isinstance(ev, BatchMeasured):
+            self._write(
+                "batch_measured",
+                batch=ev.batch,
+                size=ev.size,
+                cap=ev.cap,
+                runs=[{"mode": run.mode, "wall": round(run.wall, 6)} for run in ev.runs],
+                changed=list(ev.changed),
+                sequential_wall=round(ev.sequential_wall, 6),
+                parallel_wall=round(ev.parallel_wall, 6),
+                speedup=None if ev.speedup is None else round(ev.speedup, 3),
             )
         elif isinstance(ev, UsageUpdated):
             self._write(

@@ -29,6 +29,7 @@ from tunacode_tui.core.events import (
     AssistantMessageAdded,
     BatchFinished,
     BatchGrew,
+    BatchMeasured,
     BatchStarted,
     Notice,
     PermissionDecision,
@@ -162,10 +163,14 @@ class MainScreen(Screen[None]):
                 await self.chat.add_user(message.text)
             else:
                 await self.chat.add_answer(message.text)
+        # The rows the pane showed live: none from before a /clear (the analytics still count those).
         for batch in state.batches:
-            self.activity_log.apply(batch)
+            if batch.batch >= state.activity_start:
+                self.activity_log.apply(batch)
         for call in state.calls:
             self.activity_log.apply(call)
+        for measured in state.measurements.values():
+            self.activity_log.apply(measured)
         for record in self.activity_log.batches.values():
             await self.activity.show_batch(record)
         await self.chat.add_notice(
@@ -276,7 +281,8 @@ class MainScreen(Screen[None]):
                     await chat.end_answer()
                 elif event.message.text.strip():  # not streamed (streaming off): the whole answer at once
                     await chat.add_answer(event.message.text)
-            case BatchStarted() | BatchGrew() | ToolCallStarted() | ToolCallFinished() | BatchFinished():
+            case (BatchStarted() | BatchGrew() | ToolCallStarted() | ToolCallFinished() | BatchFinished()
+                  | BatchMeasured()):
                 await self._activity_event(event)
             case UsageUpdated():
                 self.gauge.show_context(event.context_tokens, event.context_window)
@@ -299,7 +305,7 @@ class MainScreen(Screen[None]):
         self._sync_inspector(record)
         if isinstance(event, ToolCallFinished) and event.call_id in record.calls:
             await self.chat.add_tool_call(record.calls[event.call_id])
-        if self.show_thoughts and isinstance(event, BatchStarted | BatchGrew | BatchFinished):
+        if self.show_thoughts and isinstance(event, BatchStarted | BatchGrew | BatchFinished | BatchMeasured):
             # One line per batch, updated as it grows and when it ends.
             line = self._batch_notices.get(record.number)
             if line is None:
@@ -405,4 +411,5 @@ class MainScreen(Screen[None]):
     def _inspect_batch(self, event: ToolActivity.BatchSelected) -> None:
         from tunacode_tui.ui.screens.batch_inspector import BatchInspectorScreen
 
-        self.app.push_screen(BatchInspectorScreen(event.record))
+        self.app.push_screen(BatchInspectorScreen(event.record, agent=self.agent, emit=self.emit,
+                                                  busy=lambda: self.busy))

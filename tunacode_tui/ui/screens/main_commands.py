@@ -127,6 +127,7 @@ class MainCommands:
         assert self.agent is not None
         everything = argument.lower() == "all"
         self.agent.clear(reset_totals=everything)
+        self.agent.state.activity_start = self.agent.state.next_batch  # as a replayed "clear" record does
         await self.screen.clear_view()
         self.screen.refresh_context()
         self.screen.show_totals()
@@ -246,7 +247,8 @@ class MainCommands:
         assert self.agent is not None
         from tunacode_tui.session.analytics import format_seconds, tool_analytics
 
-        stats = tool_analytics(self.agent.state.calls, self.agent.state.batches)
+        state = self.agent.state
+        stats = tool_analytics(state.calls, state.batches, state.measurements.values())
         if not stats.tools:
             await self.chat.add_notice("No tool calls yet.", "info")
             return
@@ -254,11 +256,13 @@ class MainCommands:
                  "| --- | ---: | ---: | ---: | ---: |"]
         lines += [f"| {t.name} | {t.calls} | {t.failures} | {format_seconds(t.mean)} | {format_seconds(t.p95)} |"
                   for t in stats.tools]
-        speedup = "none yet" if stats.mean_speedup is None else f"{stats.mean_speedup:.2f}x (measured)"
         lines += [
             "",
-            f"{stats.total_calls} calls in {stats.batches} batches, mean batch size {stats.mean_batch_size:.1f}; "
-            f"{stats.parallel_batches} parallel batches, mean speedup {speedup}.",
+            f"{stats.total_calls} calls in {stats.batches} batches, mean batch size {stats.mean_batch_size:.1f}.",
+            "",
+            stats.overlap_line() + ".",
+            "",
+            stats.measured_line() + ".",
         ]
         await self.chat.add_markdown("\n".join(lines))
 
