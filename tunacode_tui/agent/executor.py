@@ -31,7 +31,7 @@ from tunacode_tui.agent.events import (
 )
 from tunacode_tui.agent.validation import validate_arguments
 from tunacode_tui.providers.messages import ToolCallPart, ToolResultPart
-from tunacode_tui.tools.base import Tool, ToolContext, ToolError
+from tunacode_tui.tools.base import Tool, ToolCancelled, ToolContext, ToolError
 
 log = logging.getLogger("tunacode.executor")
 
@@ -355,6 +355,8 @@ class ResponseExecutor:
             if checkpoints is not None and not tool.read_only:
                 touched = await asyncio.to_thread(checkpoints.before_change, call.name, call.arguments, self._ctx)
             output = await tool.run(call.arguments, self._ctx)
+        except ToolCancelled as exc:  # stopped part-way: the tool says what had already happened
+            return False, str(exc), None, "cancelled"
         except ToolError as exc:
             return False, f"Error: {exc}", None, "failed"
         except OSError as exc:  # the file system said no: the model can act on that

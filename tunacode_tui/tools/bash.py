@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from tunacode_tui.tools.args import check_known, get_number, get_str, require_str
-from tunacode_tui.tools.base import Tool, ToolContext, ToolError, ToolOutput
+from tunacode_tui.tools.base import Tool, ToolCancelled, ToolContext, ToolError, ToolOutput
 from tunacode_tui.tools.paths import resolve_path
 
 DEFAULT_TIMEOUT_S = 120.0
@@ -137,7 +137,8 @@ class BashTool(Tool):
         output = OutputBuffer(self.max_output_chars)
         loop = asyncio.get_running_loop()
         transport: asyncio.SubprocessTransport | None = None
-        timed_out = pipe_held = False
+        timed_out = pipe_held = cancelled = False
+        started = loop.time()
         try:
             transport, protocol = await loop.subprocess_shell(
                 lambda: _ShellProtocol(output),
@@ -161,6 +162,10 @@ class BashTool(Tool):
                     pipe_held = True
         except OSError as exc:
             raise ToolError(f"Could not start the shell: {exc}.") from exc
+        except asyncio.CancelledError:
+            if transport is None:
+                raise  # it never started: nothing ran
+            cancelled = True  # it ran (part of it): the report below says so, after the group is gone
         finally:
             # Also reached on cancellation (CancelledError is a BaseException): never leave the group.
             if transport is not None:
@@ -175,6 +180,13 @@ class BashTool(Tool):
                     transport.close()
 
         exit_code = transport.get_returncode()
+        if cancelled:
+            ran = loop.time() - started
+            raise ToolCancelled(
+                self._render(output, exit_code, timeout, False, False)
+                + f"\n[cancelled by the user after {ran:.1f} s: the command was started and then killed with "
+                "everything it started; whatever it did before that has happened]"
+            )
         return ToolOutput(
             self._render(output, exit_code, timeout, timed_out, pipe_held),
             metadata={

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 
 MAX_DIFF_CHARS = 20_000
 
@@ -32,3 +33,68 @@ def _lines(text: str) -> list[str]:
 
 def _diff(old: list[str], new: list[str], fromfile: str, tofile: str, context: int) -> str:
     return "\n".join(difflib.unified_diff(old, new, fromfile, tofile, n=context, lineterm=""))
+
+
+_HUNK_RE = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
+MAX_REGIONS = 200
+
+
+def region_diff(text: str, old: str, new: str, limit: int, path: str, *, context: int = 3) -> str:
+    """The diff of replacing ``old`` with ``new`` (the first ``limit`` times; 0 = all), built only from
+    the regions around each match. Same output as ``unified_diff`` on the whole text, in memory that
+    grows with the edit, not with the file."""
+    hunks: list[str] = []
+    line_shift = 0  # how many lines the replacements above have added (or removed)
+    pos = text.find(old)
+    regions = 0
+    done = 0
+    while pos >= 0 and (limit == 0 or done < limit):
+        if regions == MAX_REGIONS:
+            hunks.append(f"[... more replacements not shown ({path}) ...]")
+            break
+        start = _line_start(text, pos, context)
+        end = _line_end(text, pos + len(old), context)
+        region_new: list[str] = []
+        cursor = start
+        # Every match whose context overlaps this region joins it, so the hunks never overlap.
+        while pos >= 0 and _line_start(text, pos, context) <= end and (limit == 0 or done < limit):
+            region_new += [text[cursor:pos], new]
+            cursor = pos + len(old)
+            end = max(end, _line_end(text, cursor, context))
+            done += 1
+            pos = text.find(old, cursor)
+        region_new.append(text[cursor:end])
+        old_region, new_region = text[start:end], "".join(region_new)
+        first = text.count("\n", 0, start)
+        old_lines, new_lines = _lines(old_region), _lines(new_region)
+        for line in difflib.unified_diff(old_lines, new_lines, n=context, lineterm=""):
+            match = _HUNK_RE.match(line)
+            if line.startswith(("---", "+++")):
+                continue
+            if match:
+                a, b, c, d = match.groups()
+                line = f"@@ -{int(a) + first}{b or ''} +{int(c) + first + line_shift}{d or ''} @@"
+            hunks.append(line)
+        line_shift += len(new_lines) - len(old_lines)
+        regions += 1
+    if not hunks:
+        return ""
+    return "\n".join([f"--- a/{path}", f"+++ b/{path}", *hunks])
+
+
+def _line_start(text: str, pos: int, context: int) -> int:
+    start = text.rfind("\n", 0, pos) + 1
+    for _ in range(context):
+        if start == 0:
+            break
+        start = text.rfind("\n", 0, start - 1) + 1
+    return start
+
+
+def _line_end(text: str, pos: int, context: int) -> int:
+    end = text.find("\n", pos)
+    for _ in range(context):
+        if end < 0:
+            break
+        end = text.find("\n", end + 1)
+    return len(text) if end < 0 else end + 1

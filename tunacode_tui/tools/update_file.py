@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,21 +17,30 @@ from typing import Any, ClassVar
 from tunacode_tui.tools.args import check_known, get_bool, require_str
 from tunacode_tui.tools.base import Tool, ToolContext, ToolError, ToolOutput
 from tunacode_tui.tools.closest_match import find_closest, has_line_number_prefixes, whitespace_only_difference
-from tunacode_tui.tools.diffs import cap_diff, unified_diff
+from tunacode_tui.tools.diffs import cap_diff, region_diff, unified_diff
 from tunacode_tui.tools.file_window import binary_message, number_lines, split_lines
-from tunacode_tui.tools.fileio import BINARY_SNIFF_BYTES, atomic_write, decode_text, encode_text, is_binary
+from tunacode_tui.tools.fileio import (
+    BINARY_SNIFF_BYTES,
+    atomic_write,
+    decode_text,
+    encode_chunks,
+    is_binary,
+    stat_signature,
+)
 from tunacode_tui.tools.paths import display_path, resolve_path
-from tunacode_tui.tools.read_cache import get_file_hashes, get_read_cache
+from tunacode_tui.tools.read_cache import STAT_PREFIX, get_file_hashes, get_read_cache, stat_token
+from tunacode_tui.tools.settle import settle_in_thread
 
 MAX_EDIT_BYTES = 64 * 1024 * 1024
 _EXCERPT_CONTEXT = 2
 _MAX_LISTED_LINES = 10
 
 
+_WHOLE_DIFF_CHARS = 1024 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class _Edit:
-    old_text: str
-    new_text: str
     replacements: int
     first_line: int
     new_hash: str
@@ -81,7 +92,10 @@ class UpdateFileTool(Tool):
         path = resolve_path(ctx, file_path, for_write=True)
         shown = display_path(ctx, path)
         hashes = get_file_hashes(ctx)
-        edit = await asyncio.to_thread(_apply, path, shown, old_text, new_text, replace_all, hashes.get(str(path)))
+        expected = hashes.get(str(path))
+        edit = await settle_in_thread(
+            lambda stop: _apply(path, shown, old_text, new_text, replace_all, expected, stop)
+        )
         get_read_cache(ctx).invalidate(path)
         hashes[str(path)] = edit.new_hash
         diff = edit.diff
@@ -98,30 +112,48 @@ class UpdateFileTool(Tool):
 async def _preview(args: dict[str, Any], ctx: ToolContext) -> str:
     path = resolve_path(ctx, require_str(args, "file_path", allow_empty=False), for_write=True)
     expected = get_file_hashes(ctx).get(str(path))
-    edit, _ = await asyncio.to_thread(
+    plan = await asyncio.to_thread(
         _plan, path, display_path(ctx, path), require_str(args, "old_text"), require_str(args, "new_text"),
         get_bool(args, "replace_all", False), expected,
     )
-    return edit.diff
+    return plan.diff
 
 
-def _apply(path: Path, shown: str, old: str, new: str, replace_all: bool, expected_hash: str | None) -> _Edit:
-    """Read, check, replace and write. Blocking: runs in a thread."""
-    edit, payload = _plan(path, shown, old, new, replace_all, expected_hash)
+@dataclass(slots=True)
+class _Plan:
+    updated: str
+    encoding: str
+    replacements: int
+    first_line: int
+    diff: str
+    signature: tuple[int, int, int] | None  # the file as read, to notice a change before the rename
+
+
+def _apply(
+    path: Path, shown: str, old: str, new: str, replace_all: bool, expected_hash: str | None, stop: threading.Event
+) -> _Edit:
+    """Read, check, replace and write. Blocking: runs in a thread (see ``settle_in_thread``).
+
+    Memory stays near twice the file's size: the bytes are dropped once decoded, the old text once the
+    diff is made, and the new text is encoded chunk by chunk straight into the temp file.
+    """
+    plan = _plan(path, shown, old, new, replace_all, expected_hash)
     try:
-        atomic_write(path, payload)
+        new_hash = atomic_write(
+            path,
+            encode_chunks(plan.updated, plan.encoding),
+            stop=stop,
+            unchanged=lambda: stat_signature(path) == plan.signature,
+        )
     except OSError as exc:
         raise ToolError(f"Cannot write {shown}: {exc.strerror or exc}. The file was not changed.") from exc
-    return edit
+    return _Edit(plan.replacements, plan.first_line, new_hash, plan.diff)
 
 
-def _plan(
-    path: Path, shown: str, old: str, new: str, replace_all: bool, expected_hash: str | None
-) -> tuple[_Edit, bytes]:
+def _plan(path: Path, shown: str, old: str, new: str, replace_all: bool, expected_hash: str | None) -> _Plan:
     """Everything but the write: the permission prompt shows this exact diff before anything changes."""
-    data = _read(path, shown)
-    current_hash = hashlib.sha256(data).hexdigest()
-    if expected_hash is not None and expected_hash != current_hash:
+    data, signature = _read(path, shown)
+    if expected_hash is not None and not _matches(expected_hash, data, signature):
         raise ToolError(
             f"{shown} changed on disk since you last read it, so this edit may be based on old content. "
             "Read it again with read_file, then redo the edit."
@@ -129,6 +161,7 @@ def _plan(
     if is_binary(data[:BINARY_SNIFF_BYTES]):
         raise ToolError(binary_message(path))
     text, encoding = decode_text(path, data)
+    del data
     old_m, new_m, count = _locate(text, old, new)
     if count == 0:
         raise ToolError(_no_match_message(text, old, shown))
@@ -141,13 +174,22 @@ def _plan(
         )
     first_line = text.count("\n", 0, text.index(old_m)) + 1
     updated = text.replace(old_m, new_m) if replace_all else text.replace(old_m, new_m, 1)
-    payload = encode_text(updated, encoding)
-    diff = unified_diff(text, updated, shown)  # difflib can be slow on big files: keep it off the loop
-    edit = _Edit(text, updated, count if replace_all else 1, first_line, hashlib.sha256(payload).hexdigest(), diff)
-    return edit, payload
+    if len(text) <= _WHOLE_DIFF_CHARS:
+        diff = unified_diff(text, updated, shown)  # difflib can be slow on big files: keep it off the loop
+    else:  # difflib over a whole big file costs many times its size in memory: diff the edited regions only
+        diff = region_diff(text, old_m, new_m, 0 if replace_all else 1, shown)
+    return _Plan(updated, encoding, count if replace_all else 1, first_line, diff, signature)
 
 
-def _read(path: Path, shown: str) -> bytes:
+def _matches(expected: str, data: bytes, signature: tuple[int, int, int] | None) -> bool:
+    """``expected`` is a SHA-256, or (for files read in streamed windows, never hashed whole) a stat
+    signature noted by read_file."""
+    if expected.startswith(STAT_PREFIX):
+        return expected == stat_token(signature)
+    return hashlib.sha256(data).hexdigest() == expected
+
+
+def _read(path: Path, shown: str) -> tuple[bytes, tuple[int, int, int] | None]:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -164,9 +206,12 @@ def _read(path: Path, shown: str) -> bytes:
             "Use bash (e.g. sed) for targeted changes."
         )
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read()
+            st = os.fstat(handle.fileno())
     except OSError as exc:
         raise ToolError(f"Cannot read {shown}: {exc.strerror or exc}.") from exc
+    return data, (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _locate(text: str, old: str, new: str) -> tuple[str, str, int]:
