@@ -30,7 +30,7 @@ from tunacode_tui.agent.events import (
     ToolCallStarted,
 )
 from tunacode_tui.agent.validation import validate_arguments
-from tunacode_tui.providers.messages import ToolCallPart, ToolResultPart
+from tunacode_tui.providers.messages import ToolCallPart, ToolResultPart, clean_text
 from tunacode_tui.tools.base import Tool, ToolCancelled, ToolContext, ToolError
 
 log = logging.getLogger("tunacode.executor")
@@ -281,8 +281,8 @@ class ResponseExecutor:
             slot.call.name,
             slot.call.arguments,
             ok,
-            result,
-            display,
+            clean_text(result),  # tool output enters the history here: file names, bytes, anything
+            None if display is None else clean_text(display),
             started,
             ended,
             status,  # type: ignore[arg-type]

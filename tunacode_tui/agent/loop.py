@@ -37,7 +37,14 @@ from tunacode_tui.config.settings import Config
 from tunacode_tui.providers import catalog
 from tunacode_tui.providers.base import ChatRequest, ModelRef, Provider
 from tunacode_tui.providers.errors import ConfigurationError, ContextOverflow, ProviderError, StreamInterrupted
-from tunacode_tui.providers.messages import Message, TextPart, ToolCallPart, ToolResultPart, Usage
+from tunacode_tui.providers.messages import (
+    Message,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
+    clean_message,
+)
 from tunacode_tui.providers.retry import stream_with_retry
 from tunacode_tui.providers.stream import (
     StreamEnded,
@@ -140,11 +147,13 @@ class Agent:
         return [tool.spec() for tool in self.tools.values()]
 
     def _append(self, message: Message) -> None:
+        message = clean_message(message)  # one bad byte must never poison every later request
         self.state.messages.append(message)
         if self.on_message is not None:
             self.on_message(message)
 
     def replace_history(self, messages: list[Message]) -> None:
+        messages = [clean_message(m) for m in messages]
         self.state.messages[:] = messages
         self.meter.invalidate()
         if self.on_history_replaced is not None:
