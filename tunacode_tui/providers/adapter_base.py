@@ -64,7 +64,10 @@ class SdkAdapter:
         while True:
             remaining = last_progress + self._timeout - loop.time()
             try:
-                chunk = await asyncio.wait_for(anext(iterator, _END), max(remaining, 0.001))
+                # asyncio.timeout, not wait_for: no task per chunk, so buffered chunks still arrive
+                # back to back (read-only tools start together, as early start intends).
+                async with asyncio.timeout(max(remaining, 0.001)):
+                    chunk = await anext(iterator, _END)
             except TimeoutError:
                 raise ProviderTimeout(
                     f"{ctx.subject} made no progress for {self._timeout:g} s (model '{ctx.model}'): nothing but "
