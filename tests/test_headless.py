@@ -153,3 +153,23 @@ def test_debug_log_goes_to_the_log_file_not_the_terminal(llm_server: FakeLLMServ
     text_ = (logs / "tunacode.log").read_text()
     assert "Tool execution completed in" in text_ and "Parallel batch completed in" in text_
     assert "sk-test" not in text_
+
+
+def test_bash_cannot_read_keys_from_the_parent_environment(llm_server: FakeLLMServer, project: Path,
+                                                            tmp_path: Path) -> None:
+    """bash read the keys from /proc/$PPID/environ (issue 12, item 6): the parent's initial environment,
+    which scrubbing bash's own environment does not touch."""
+    secret = "sk-test-secret-0123456789"
+    probe = ("tr '\\0' '\\n' < /proc/$PPID/environ | grep -c sk-test-secret; echo \"env:$OPENAI_API_KEY\"; "
+             "echo parent=$(cat /proc/$PPID/comm)")
+    llm_server.add(tool_call("bash", {"command": probe}))
+    llm_server.add(text("done"))
+    proc = run_cli(llm_server, project, tmp_path, "-p", "look", "--yolo", "--output-format", "json",
+                   env={"OPENAI_API_KEY": secret, "SOME_OTHER_API_KEY": secret + "2"})
+    assert proc.returncode == 0, proc.stderr
+    sent = json.dumps(llm_server.requests[-1].body)
+    assert "parent=python" in sent  # the probe really read tunacode's own /proc entry
+    assert secret not in sent, "a key reached the model through bash"
+    assert "0\\nenv:\\nparent" in sent
+    # ...and the key still worked for the requests themselves.
+    assert llm_server.requests[0].headers["authorization"] == f"Bearer {secret}"

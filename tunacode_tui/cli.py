@@ -74,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"tunacode: {exc}", file=sys.stderr)
         return 2
+    from tunacode_tui.config.key_capture import capture_keys
+
+    capture_keys(config)  # before any tool runs: bash must not find the keys in /proc/$PPID/environ
     _setup_logging(config.secrets())
     if args.max_parallel is not None:
         if args.max_parallel < 1:

@@ -139,18 +139,25 @@ class BashTool(Tool):
         transport: asyncio.SubprocessTransport | None = None
         timed_out = pipe_held = cancelled = False
         started = loop.time()
+        start = asyncio.ensure_future(loop.subprocess_shell(
+            lambda: _ShellProtocol(output),
+            command,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,  # own process group: one killpg reaches every child
+            executable=_shell(),
+        ))
         try:
-            transport, protocol = await loop.subprocess_shell(
-                lambda: _ShellProtocol(output),
-                command,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                cwd=cwd,
-                env=env,
-                start_new_session=True,  # own process group: one killpg reaches every child
-                executable=_shell(),
-            )
+            try:
+                transport, protocol = await asyncio.shield(start)
+            except asyncio.CancelledError:
+                # The shell may already be running: let the start finish, so it is killed with its group
+                # below (and reported), instead of being left to run unseen.
+                transport, protocol = await _settled(start)
+                raise
             try:
                 await asyncio.wait_for(asyncio.shield(protocol.exited), timeout)
             except TimeoutError:
@@ -176,6 +183,9 @@ class BashTool(Tool):
                         # Let the loop reap the shell so its exit status can be reported.
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(asyncio.shield(protocol.exited), TERM_GRACE_S)
+                        if cancelled:  # what it printed before the kill is part of the report
+                            with contextlib.suppress(TimeoutError):
+                                await asyncio.wait_for(asyncio.shield(protocol.output_closed), PIPE_GRACE_S)
                 finally:
                     transport.close()
 
@@ -218,6 +228,16 @@ class BashTool(Tool):
         else:
             code = str(exit_code)
         return "\n".join([text, *notes, f"exit code: {code}"])
+
+
+async def _settled(future: asyncio.Future[Any]) -> Any:
+    """``future``'s result once it is done, waiting through further cancels (a process start is short)."""
+    while not future.done():
+        try:
+            await asyncio.wait([future])
+        except asyncio.CancelledError:
+            continue
+    return future.result()
 
 
 async def terminate_group(pgid: int) -> None:
