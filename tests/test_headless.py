@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -173,3 +175,39 @@ def test_bash_cannot_read_keys_from_the_parent_environment(llm_server: FakeLLMSe
     assert "0\\nenv:\\nparent" in sent
     # ...and the key still worked for the requests themselves.
     assert llm_server.requests[0].headers["authorization"] == f"Bearer {secret}"
+
+
+def _wait_gone(pid: int, seconds: float = 15.0) -> bool:
+    """Dead (or a zombie): the kill itself is synchronous, the reaping by init is not."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_sighup_ends_running_bash_commands(llm_server: FakeLLMServer, project: Path, tmp_path: Path) -> None:
+    """kill -HUP left the bash command running under PID 1 (issue 12, item 7)."""
+    fifo = project / "ready"
+    os.mkfifo(fifo)
+    llm_server.add(tool_call("bash", {"command": "sleep 300 & echo $! > ready; wait"}))
+    llm_server.add(text("unreached"))
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and "BASE_URL" not in k}
+    env.update({"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": llm_server.openai_base_url,
+                "TUNACODE_CONFIG": str(tmp_path / "cfg.json"), "TUNACODE_DATA_DIR": str(tmp_path / "data"),
+                "TUNACODE_MODEL": "openai-compatible:local-model"})
+    proc = subprocess.Popen([sys.executable, "-m", "tunacode_tui", "--cwd", str(project), "-p", "run it", "--yolo"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        child = int(fifo.read_text())  # blocks until the command has started its child
+        proc.send_signal(signal.SIGHUP)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert _wait_gone(child), "the bash command outlived tunacode after SIGHUP"

@@ -146,6 +146,9 @@ async def run_headless(
     try:
         loop.add_signal_handler(signal.SIGINT, task.cancel)
         loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        # A hang-up (the terminal or the ssh session closed) cancels like Ctrl+C, so running bash
+        # commands are killed with their process group instead of left running under PID 1.
+        loop.add_signal_handler(signal.SIGHUP, task.cancel)
     except (NotImplementedError, RuntimeError):
         pass
     try:
@@ -154,7 +157,7 @@ async def run_headless(
         print("tunacode: cancelled", file=sys.stderr)
         return EXIT_CANCELLED
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
         await pool.aclose()

@@ -31,6 +31,21 @@ KILL_WAIT_S = 1.0
 SECRET_NAMES = frozenset({"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY"})
 
 
+# Process groups of the commands running now, so a hang-up can end them even when no await will run again.
+_RUNNING_GROUPS: set[int] = set()
+
+
+def kill_running_commands() -> int:
+    """SIGKILL the process group of every command still running; returns how many. Synchronous and
+    signal-safe enough for a SIGHUP handler: the terminal is gone and the process is about to exit, and
+    the commands run in their own sessions, so nothing else would end them."""
+    killed = 0
+    for pgid in list(_RUNNING_GROUPS):
+        if _signal_group(pgid, signal.SIGKILL):
+            killed += 1
+    return killed
+
+
 def scrub_env(env: Mapping[str, str]) -> dict[str, str]:
     """The environment minus provider secrets: a command (or a model reading `env`) never sees keys."""
     return {k: v for k, v in env.items() if k.upper() not in SECRET_NAMES and not k.upper().endswith("_API_KEY")}
@@ -157,7 +172,9 @@ class BashTool(Tool):
                 # The shell may already be running: let the start finish, so it is killed with its group
                 # below (and reported), instead of being left to run unseen.
                 transport, protocol = await _settled(start)
+                _RUNNING_GROUPS.add(transport.get_pid())
                 raise
+            _RUNNING_GROUPS.add(transport.get_pid())
             try:
                 await asyncio.wait_for(asyncio.shield(protocol.exited), timeout)
             except TimeoutError:
@@ -187,6 +204,7 @@ class BashTool(Tool):
                             with contextlib.suppress(TimeoutError):
                                 await asyncio.wait_for(asyncio.shield(protocol.output_closed), PIPE_GRACE_S)
                 finally:
+                    _RUNNING_GROUPS.discard(transport.get_pid())
                     transport.close()
 
         exit_code = transport.get_returncode()
