@@ -332,6 +332,16 @@ def render(
             f"No matches for {pattern!r}{where} within {first_match_timeout:g} s; the search was "
             "stopped. Narrow `path` or `include` and try again."
         )
+    if not result.lines and result.stopped == "file_cap":
+        return (
+            f"No matches for {pattern!r}{where} in the first {grep_fallback.MAX_FILES:,} files searched; the "
+            "search stopped there, so the rest was not searched. Narrow `path` or `include`."
+        )
+    if not result.lines and result.stopped == "timeout":
+        return (
+            f"No matches for {pattern!r}{where} before the search stopped after {timeout:g} s; the rest was "
+            "not searched. Narrow `path` or `include`."
+        )
     if not result.lines:
         return f"No matches for {pattern!r}{where}."
     out = format_lines(result.lines, context)
