@@ -211,3 +211,29 @@ def test_sighup_ends_running_bash_commands(llm_server: FakeLLMServer, project: P
         if proc.poll() is None:
             proc.kill()
     assert _wait_gone(child), "the bash command outlived tunacode after SIGHUP"
+
+
+def test_missing_key_exits_2(project: Path, tmp_path: Path) -> None:
+    """The README says 2 for a configuration error; a missing key exited 1 (issue 12, low)."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and "BASE_URL" not in k}
+    env.update({"TUNACODE_CONFIG": str(tmp_path / "cfg.json"), "TUNACODE_DATA_DIR": str(tmp_path / "data"),
+                "TUNACODE_MODEL": "anthropic:claude-sonnet-5-5"})
+    proc = subprocess.run([sys.executable, "-m", "tunacode_tui", "--cwd", str(project), "-p", "hi"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert "ANTHROPIC_API_KEY" in proc.stderr
+
+
+def test_stale_temp_files_are_cleaned_on_start(llm_server: FakeLLMServer, project: Path, tmp_path: Path) -> None:
+    """kill -9 mid-write leaves .NAME.<hex>.tmp files that nothing removed (issue 12, low): start-up
+    removes old ones of exactly our pattern at the project's top, and leaves everything else."""
+    ours = project / ".a.py.0badf00d.tmp"
+    others = [project / ".a.py.tmp", project / "notes.0badf00d.tmp", project / ".a.py.0BADF00D.tmp"]
+    for path in [ours, *others]:
+        path.write_text("half")
+        os.utime(path, (1_000_000, 1_000_000))
+    llm_server.add(text("hi"))
+    proc = run_cli(llm_server, project, tmp_path, "-p", "hello")
+    assert proc.returncode == 0, proc.stderr
+    assert not ours.exists()
+    assert all(p.exists() for p in others)

@@ -124,7 +124,7 @@ async def run_headless(
     continue_latest: bool = False,
 ) -> int:
     from tunacode_tui.agent.factory import SessionChoiceError, open_session_agent
-    from tunacode_tui.providers.errors import ConfigurationError
+    from tunacode_tui.providers.errors import ConfigurationError, MissingApiKey
     from tunacode_tui.providers.registry import ProviderPool
 
     out = out or sys.stdout
@@ -139,6 +139,14 @@ async def run_headless(
     for warning in bundle.warnings:
         print(f"tunacode: {warning}", file=sys.stderr)
     agent = bundle.agent
+    try:
+        agent.provider  # noqa: B018 - a missing key is a configuration error: exit 2 before any request
+    except (ConfigurationError, MissingApiKey) as exc:
+        print(f"tunacode: {exc}", file=sys.stderr)
+        await pool.aclose()
+        if bundle.journal is not None:
+            bundle.journal.close()
+        return EXIT_CONFIG
     agent.state.yolo = yolo
     sink = JsonLinesSink(out, fmt, yolo=yolo, t0=t0)
     task = asyncio.ensure_future(agent.run_turn(prompt, bundle.wrap_sink(sink)))
