@@ -237,3 +237,39 @@ def test_stale_temp_files_are_cleaned_on_start(llm_server: FakeLLMServer, projec
     assert proc.returncode == 0, proc.stderr
     assert not ours.exists()
     assert all(p.exists() for p in others)
+
+
+def test_sigint_during_a_big_edit_leaves_disk_and_journal_agreeing(llm_server: FakeLLMServer, project: Path,
+                                                                    tmp_path: Path) -> None:
+    """SIGINT while update_file rewrote a 39 MB file: reported "cancelled", exit 130, and the file edited
+    anyway (issue 12, item 1). The signal is sent once the write's temp file exists, i.e. mid-write."""
+    big = project / "big.py"
+    original = "x = 0\n" * 7_000_000 + "TARGET = 1\n"
+    big.write_text(original)
+    llm_server.add(tool_call("update_file", {"file_path": "big.py", "old_text": "TARGET = 1",
+                                             "new_text": "TARGET = 2"}))
+    llm_server.add(text("unreached"))
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and "BASE_URL" not in k}
+    env.update({"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": llm_server.openai_base_url,
+                "TUNACODE_CONFIG": str(tmp_path / "cfg.json"), "TUNACODE_DATA_DIR": str(tmp_path / "data"),
+                "TUNACODE_MODEL": "openai-compatible:local-model"})
+    proc = subprocess.Popen([sys.executable, "-m", "tunacode_tui", "--cwd", str(project), "-p", "edit", "--yolo"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(project.glob(".big.py.*.tmp")) and proc.poll() is None:
+            assert time.monotonic() < deadline, "the write never started"
+            time.sleep(0.002)  # watching for a file another process creates: there is no event to await
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    changed = big.read_text() != original
+    journal = next((tmp_path / "data").rglob("*.jsonl"))
+    results = [part for line in journal.read_text().splitlines() if (rec := json.loads(line)).get("type") == "message"
+               for part in rec["message"]["parts"] if part.get("kind") == "tool_result"]
+    assert len(results) == 1
+    said_done = results[0]["content"].startswith("Updated big.py")
+    assert changed == said_done, (changed, results[0]["content"][:200])
+    assert not list(project.glob(".big.py.*.tmp"))
