@@ -273,3 +273,16 @@ def test_sigint_during_a_big_edit_leaves_disk_and_journal_agreeing(llm_server: F
     said_done = results[0]["content"].startswith("Updated big.py")
     assert changed == said_done, (changed, results[0]["content"][:200])
     assert not list(project.glob(".big.py.*.tmp"))
+
+
+def test_password_in_base_url_is_masked(llm_server: FakeLLMServer, project: Path, tmp_path: Path) -> None:
+    """A password in a base URL was printed in errors and stream-json (issue 12, low)."""
+    from tests.fake_llm_server import status
+
+    llm_server.add(status(404, message="no such model"))
+    url = llm_server.openai_base_url.replace("http://", "http://alice:hunter2-secret@")
+    proc = run_cli(llm_server, project, tmp_path, "-p", "hi", "--output-format", "stream-json",
+                   env={"OPENAI_BASE_URL": url})
+    assert proc.returncode == 1
+    assert "alice:***@" in proc.stdout + proc.stderr  # the URL is still shown, so the user can find it
+    assert "hunter2-secret" not in proc.stdout and "hunter2-secret" not in proc.stderr

@@ -31,6 +31,7 @@ from tunacode_tui.agent.events import (
     UsageUpdated,
 )
 from tunacode_tui.config.settings import Config
+from tunacode_tui.providers.errors import mask_url_passwords
 
 OutputFormat = Literal["text", "json", "stream-json"]
 
@@ -63,7 +64,7 @@ class JsonLinesSink:
         # ``t`` is when the record was written, so it is monotonic across the stream; event times that
         # can precede it (a batch's start, a call's start) travel as their own fields.
         record = {"type": kind, "t": _round(max(t, time.monotonic()) - self.t0), **fields}
-        self.out.write(json.dumps(record, default=str) + "\n")
+        self.out.write(mask_url_passwords(json.dumps(record, default=str)) + "\n")
         self.out.flush()
 
     def __call__(self, event: AgentEvent) -> None:
@@ -197,7 +198,7 @@ async def run_headless(
             out.write(ended.text.rstrip("\n") + "\n")
     out.flush()
     if ended.reason == "error":
-        print(f"tunacode: {ended.error}", file=sys.stderr)
+        print(f"tunacode: {mask_url_passwords(ended.error or '')}", file=sys.stderr)
         return EXIT_ERROR
     if ended.reason in ("max_iterations", "loop_guard"):
         print(f"tunacode: stopped: {ended.reason.replace('_', ' ')} reached", file=sys.stderr)

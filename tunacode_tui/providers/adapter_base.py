@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from tunacode_tui.providers.error_map import ErrorContext
-from tunacode_tui.providers.errors import ProviderTimeout
+from tunacode_tui.providers.errors import ProviderTimeout, mask_url_passwords
 from tunacode_tui.providers.stream import StreamEvent
 
 _END = object()
@@ -42,7 +42,7 @@ class SdkAdapter:
         return ErrorContext(
             provider=self.name,
             model=model,
-            base_url=self.base_url,
+            base_url=mask_url_passwords(self.base_url),  # errors quote it; a password in it must not show
             key_env=self._key_env,
             timeout=self._timeout,
             api_key=self._api_key,
