@@ -56,3 +56,16 @@ async def test_keep_alives_do_not_hold_a_request_open(llm_server: FakeLLMServer,
     ended = await asyncio.wait_for(run(agent, pool, "hi", allow_all([])), 60)
     assert ended.reason == "error"
     assert "no progress" in (ended.error or ""), ended.error
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_x_should_retry_false_is_honoured(llm_server: FakeLLMServer, tmp_path: Path, api: str) -> None:
+    """A 500 that says `x-should-retry: false` was retried anyway (issue 12, low)."""
+    from tests.fake_llm_server import status
+
+    llm_server.add(status(500, headers={"x-should-retry": "false"}))
+    llm_server.add(text("should not be asked for"))
+    agent, pool = make_agent(llm_server, tmp_path, api=api, max_retries=3)
+    ended = await run(agent, pool, "hi", allow_all([]))
+    assert ended.reason == "error"
+    assert len(llm_server.requests) == 1
