@@ -83,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("tunacode: --max-parallel must be 1 or more", file=sys.stderr)
             return 2
         config.settings.max_parallel = args.max_parallel
+        config.sources["settings.max_parallel"] = "cli"  # for this run only: never saved
     root = Path(args.cwd).expanduser().resolve() if args.cwd else Path.cwd()
     if not root.is_dir():
         print(f"tunacode: --cwd {args.cwd}: no such folder", file=sys.stderr)

@@ -155,6 +155,16 @@ def save_config(config: Config, path: Path | None = None) -> Path:
     data = {**existing, **config.to_file_dict()}
     if isinstance(existing.get("settings"), dict):  # keep settings we do not know of
         data["settings"] = {**existing["settings"], **config.settings.to_dict()}
+    # A value set for this run only (--max-parallel, TUNACODE_MAX_PARALLEL) is not the user's saved choice:
+    # keep what the file had, or leave the setting out.
+    old_settings = existing.get("settings") if isinstance(existing.get("settings"), dict) else {}
+    for source_key, source in config.sources.items():
+        name = source_key.removeprefix("settings.")
+        if source in ("env", "cli") and source_key.startswith("settings."):
+            if name in old_settings:
+                data["settings"][name] = old_settings[name]
+            else:
+                data["settings"].pop(name, None)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tunacode-", suffix=".json", dir=path.parent)
     try:
