@@ -286,3 +286,27 @@ def test_password_in_base_url_is_masked(llm_server: FakeLLMServer, project: Path
     assert proc.returncode == 1
     assert "alice:***@" in proc.stdout + proc.stderr  # the URL is still shown, so the user can find it
     assert "hunter2-secret" not in proc.stdout and "hunter2-secret" not in proc.stderr
+
+
+def test_prompt_from_stdin(llm_server: FakeLLMServer, project: Path, tmp_path: Path) -> None:
+    """`tunacode -p -` sent "-" as the prompt (issue 12, low)."""
+    llm_server.add(text("got it"))
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and "BASE_URL" not in k}
+    env.update({"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": llm_server.openai_base_url,
+                "TUNACODE_CONFIG": str(tmp_path / "cfg.json"), "TUNACODE_DATA_DIR": str(tmp_path / "data"),
+                "TUNACODE_MODEL": "openai-compatible:local-model"})
+    proc = subprocess.run([sys.executable, "-m", "tunacode_tui", "--cwd", str(project), "-p", "-"],
+                          input=b"summarise this\nplease \xe9\n", capture_output=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode() == "got it\n"
+    sent = llm_server.requests[-1].body["messages"][-1]["content"]
+    assert sent == "summarise this\nplease \\xe9\n"
+
+
+def test_piped_stdin_without_p_is_a_clear_error_not_a_hang(project: Path, tmp_path: Path) -> None:
+    """A piped run without -p opened the TUI and hung (issue 12, low)."""
+    env = {**os.environ, "TUNACODE_CONFIG": str(tmp_path / "cfg.json"), "TUNACODE_DATA_DIR": str(tmp_path / "d")}
+    proc = subprocess.run([sys.executable, "-m", "tunacode_tui", "--cwd", str(project)], input="hello\n",
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 2
+    assert "not a terminal" in proc.stderr and "-p -" in proc.stderr

@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Without -p, opens the full-screen app. Keys and commands: /help inside the app.",
     )
     parser.add_argument("--version", action="version", version=f"tunacode {__version__}")
-    parser.add_argument("-p", "--prompt", help="run one prompt headless and exit")
+    parser.add_argument("-p", "--prompt", help="run one prompt headless and exit (- reads it from stdin)")
     parser.add_argument("--model", help="provider:model, e.g. anthropic:claude-sonnet-5-5 or openai:gpt-5.6-terra")
     parser.add_argument(
         "--output-format", choices=["text", "json", "stream-json"], default="text", help="headless output format"
@@ -88,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not root.is_dir():
         print(f"tunacode: --cwd {args.cwd}: no such folder", file=sys.stderr)
         return 2
+    if args.prompt == "-":
+        # Undecodable bytes survive as surrogates here and are escaped on their way into the history.
+        args.prompt = sys.stdin.buffer.read().decode("utf-8", errors="surrogateescape")
     if args.prompt is not None:
         if not args.prompt.strip():
             print("tunacode: the prompt is empty: pass the request after -p", file=sys.stderr)
@@ -100,6 +103,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_headless(config, args.prompt, model=args.model, fmt=args.output_format, yolo=args.yolo, root=root,
                          resume=args.resume or None, continue_latest=args.continue_)
         )
+    if not sys.stdin.isatty():
+        # The full-screen app needs a terminal; piped input would leave it waiting for keys forever.
+        print("tunacode: stdin is not a terminal, so the full-screen app cannot start. To run headless, pass "
+              "the prompt with -p \"...\", or pipe it in with -p -.", file=sys.stderr)
+        return 2
     from tunacode_tui.ui.app import run_app
 
     return run_app(config, model=args.model, root=root, setup=args.setup, yolo=args.yolo,
