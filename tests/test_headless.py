@@ -310,3 +310,17 @@ def test_piped_stdin_without_p_is_a_clear_error_not_a_hang(project: Path, tmp_pa
                           capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 2
     assert "not a terminal" in proc.stderr and "-p -" in proc.stderr
+
+
+def test_log_file_is_private(llm_server: FakeLLMServer, project: Path, tmp_path: Path) -> None:
+    """tunacode.log was 0644 (issue 12, low); it holds requests, paths and tool output."""
+    import stat
+
+    llm_server.add(text("hi"))
+    logs = tmp_path / "logs"
+    proc = run_cli(llm_server, project, tmp_path, "-p", "hello",
+                   env={"LOG_LEVEL": "DEBUG", "TUNACODE_LOG_DIR": str(logs)})
+    assert proc.returncode == 0, proc.stderr
+    log = logs / "tunacode.log"
+    assert log.stat().st_size > 0
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600

@@ -57,7 +57,12 @@ def _setup_logging(secrets: list[str]) -> None:
             record.args = None
             return True
 
-    handler = logging.FileHandler(directory / "tunacode.log", encoding="utf-8")
+    log_file = directory / "tunacode.log"
+    # Logs hold requests, paths and tool output: readable by the user only (os.open applies the mode on
+    # creation; chmod fixes a file an older version created 0644).
+    os.close(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    os.chmod(log_file, 0o600)
+    handler = logging.FileHandler(log_file, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_MaskSecrets())
     logging.basicConfig(level=getattr(logging, level, logging.INFO), handlers=[handler])
