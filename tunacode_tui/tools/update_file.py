@@ -7,9 +7,11 @@ similar region so the model can retry with the real text.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import hashlib
 import os
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,6 +24,7 @@ from tunacode_tui.tools.file_window import binary_message, number_lines, split_l
 from tunacode_tui.tools.fileio import (
     BINARY_SNIFF_BYTES,
     atomic_write,
+    bom_encoding,
     decode_text,
     encode_chunks,
     is_binary,
@@ -37,6 +40,7 @@ _MAX_LISTED_LINES = 10
 
 
 _WHOLE_DIFF_CHARS = 1024 * 1024
+_UTF8_CHECK_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +125,7 @@ async def _preview(args: dict[str, Any], ctx: ToolContext) -> str:
 
 @dataclass(slots=True)
 class _Plan:
-    updated: str
-    encoding: str
+    payload: Callable[[], Iterable[bytes]]  # the new file's bytes, in pieces
     replacements: int
     first_line: int
     diff: str
@@ -132,18 +135,11 @@ class _Plan:
 def _apply(
     path: Path, shown: str, old: str, new: str, replace_all: bool, expected_hash: str | None, stop: threading.Event
 ) -> _Edit:
-    """Read, check, replace and write. Blocking: runs in a thread (see ``settle_in_thread``).
-
-    Memory stays near twice the file's size: the bytes are dropped once decoded, the old text once the
-    diff is made, and the new text is encoded chunk by chunk straight into the temp file.
-    """
+    """Read, check, replace and write. Blocking: runs in a thread (see ``settle_in_thread``)."""
     plan = _plan(path, shown, old, new, replace_all, expected_hash)
     try:
         new_hash = atomic_write(
-            path,
-            encode_chunks(plan.updated, plan.encoding),
-            stop=stop,
-            unchanged=lambda: stat_signature(path) == plan.signature,
+            path, plan.payload(), stop=stop, unchanged=lambda: stat_signature(path) == plan.signature
         )
     except OSError as exc:
         raise ToolError(f"Cannot write {shown}: {exc.strerror or exc}. The file was not changed.") from exc
@@ -151,7 +147,12 @@ def _apply(
 
 
 def _plan(path: Path, shown: str, old: str, new: str, replace_all: bool, expected_hash: str | None) -> _Plan:
-    """Everything but the write: the permission prompt shows this exact diff before anything changes."""
+    """Everything but the write: the permission prompt shows this exact diff before anything changes.
+
+    A UTF-8 file (the common case) is edited as bytes: matches are found in the bytes read, and the new
+    file is written as slices of them around the replacements, so memory stays near the file's size. Other
+    encodings are decoded, replaced as text and encoded again chunk by chunk (about twice the size).
+    """
     data, signature = _read(path, shown)
     if expected_hash is not None and not _matches(expected_hash, data, signature):
         raise ToolError(
@@ -160,25 +161,77 @@ def _plan(path: Path, shown: str, old: str, new: str, replace_all: bool, expecte
         )
     if is_binary(data[:BINARY_SNIFF_BYTES]):
         raise ToolError(binary_message(path))
-    text, encoding = decode_text(path, data)
+    if bom_encoding(data) is None and _is_utf8(data):
+        buffer: str | bytes = data
+        encoding = "utf-8"
+    else:
+        buffer, encoding = decode_text(path, data)
     del data
-    old_m, new_m, count = _locate(text, old, new)
+    limit = 0 if replace_all else 1
+    old_m, new_m, count = _locate(buffer, old, new)
     if count == 0:
-        raise ToolError(_no_match_message(text, old, shown))
+        raise ToolError(_no_match_message(_as_text(buffer), old, shown))
     if count > 1 and not replace_all:
-        lines = _match_lines(text, old_m)
+        lines = _match_lines(buffer, old_m)
         listed = ", ".join(map(str, lines[:_MAX_LISTED_LINES])) + (", ..." if count > _MAX_LISTED_LINES else "")
         raise ToolError(
             f"old_text matches {count} times in {shown} (starting at lines {listed}). Include more "
             "surrounding lines in old_text to make it unique, or pass replace_all=true to change all of them."
         )
-    first_line = text.count("\n", 0, text.index(old_m)) + 1
-    updated = text.replace(old_m, new_m) if replace_all else text.replace(old_m, new_m, 1)
-    if len(text) <= _WHOLE_DIFF_CHARS:
-        diff = unified_diff(text, updated, shown)  # difflib can be slow on big files: keep it off the loop
+    first_line = buffer.count(_nl(buffer), 0, buffer.index(old_m)) + 1
+    if len(buffer) <= _WHOLE_DIFF_CHARS:
+        text = _as_text(buffer)
+        diff = unified_diff(text, _as_text(_replace(buffer, old_m, new_m, limit)), shown)
     else:  # difflib over a whole big file costs many times its size in memory: diff the edited regions only
-        diff = region_diff(text, old_m, new_m, 0 if replace_all else 1, shown)
-    return _Plan(updated, encoding, count if replace_all else 1, first_line, diff, signature)
+        diff = region_diff(buffer, old_m, new_m, limit, shown)
+    if isinstance(buffer, bytes):
+        data_b, old_b, new_b = buffer, old_m, new_m
+        payload: Callable[[], Iterable[bytes]] = lambda: _spliced(data_b, old_b, new_b, limit)  # noqa: E731
+    else:
+        updated = _replace(buffer, old_m, new_m, limit)
+        del buffer
+        payload = lambda: encode_chunks(updated, encoding)  # noqa: E731
+    return _Plan(payload, count if replace_all else 1, first_line, diff, signature)
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Valid UTF-8, checked in pieces so a big file is never decoded whole just to find out."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), _UTF8_CHECK_BYTES):
+            decoder.decode(view[start : start + _UTF8_CHECK_BYTES])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _spliced(data: bytes, old: bytes, new: bytes, limit: int) -> Iterator[bytes]:
+    """The edited file as views into ``data`` with ``new`` between them: no second copy of the file.
+    UTF-8 is self-synchronising, so a byte match of valid UTF-8 always falls on character boundaries."""
+    view = memoryview(data)
+    cursor, done = 0, 0
+    pos = data.find(old)
+    while pos >= 0 and (limit == 0 or done < limit):
+        yield view[cursor:pos]  # type: ignore[misc]
+        yield new
+        cursor = pos + len(old)
+        done += 1
+        pos = data.find(old, cursor)
+    yield view[cursor:]  # type: ignore[misc]
+
+
+def _replace(buffer: Any, old: Any, new: Any, limit: int) -> Any:
+    return buffer.replace(old, new) if limit == 0 else buffer.replace(old, new, limit)
+
+
+def _as_text(buffer: str | bytes) -> str:
+    return buffer if isinstance(buffer, str) else buffer.decode("utf-8")
+
+
+def _nl(buffer: str | bytes) -> Any:
+    return "\n" if isinstance(buffer, str) else b"\n"
 
 
 def _matches(expected: str, data: bytes, signature: tuple[int, int, int] | None) -> bool:
@@ -214,20 +267,22 @@ def _read(path: Path, shown: str) -> tuple[bytes, tuple[int, int, int] | None]:
     return data, (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _locate(text: str, old: str, new: str) -> tuple[str, str, int]:
-    """Match old_text against the file's line endings: models send LF even when the file is CRLF."""
-    eol = _dominant_eol(text)
-    old_eol, new_eol = _with_eol(old, eol), _with_eol(new, eol)
-    count = text.count(old_eol)
+def _locate(buffer: Any, old: str, new: str) -> tuple[Any, Any, int]:
+    """Match old_text against the file's line endings: models send LF even when the file is CRLF.
+    ``buffer`` is the file's text, or its UTF-8 bytes (then the matches come back as bytes too)."""
+    as_buffer = (lambda t: t) if isinstance(buffer, str) else (lambda t: t.encode("utf-8"))
+    eol = _dominant_eol(buffer)
+    old_eol, new_eol = as_buffer(_with_eol(old, eol)), as_buffer(_with_eol(new, eol))
+    count = buffer.count(old_eol)
     if count:
         return old_eol, new_eol, count
     # A mixed-ending file may contain the text exactly as sent.
-    return old, new, text.count(old)
+    return as_buffer(old), as_buffer(new), buffer.count(as_buffer(old))
 
 
-def _dominant_eol(text: str) -> str:
-    crlf = text.count("\r\n")
-    return "\r\n" if crlf and crlf >= text.count("\n") - crlf else "\n"
+def _dominant_eol(buffer: Any) -> str:
+    crlf = buffer.count("\r\n" if isinstance(buffer, str) else b"\r\n")
+    return "\r\n" if crlf and crlf >= buffer.count(_nl(buffer)) - crlf else "\n"
 
 
 def _with_eol(text: str, eol: str) -> str:
@@ -235,15 +290,16 @@ def _with_eol(text: str, eol: str) -> str:
     return normalized.replace("\n", eol) if eol != "\n" else normalized
 
 
-def _match_lines(text: str, needle: str) -> list[int]:
+def _match_lines(buffer: Any, needle: Any) -> list[int]:
     lines: list[int] = []
-    start = text.find(needle)
+    nl = _nl(buffer)
+    start = buffer.find(needle)
     line, pos = 1, 0
     while start >= 0:
-        line += text.count("\n", pos, start)
+        line += buffer.count(nl, pos, start)
         pos = start
         lines.append(line)
-        start = text.find(needle, start + len(needle))
+        start = buffer.find(needle, start + len(needle))
     return lines
 
 
