@@ -139,7 +139,8 @@ def test_input_mistakes_are_one_line_errors(llm_server: FakeLLMServer, project: 
     assert proc.returncode == 2 and "no such folder" in proc.stderr
     no_url = run_cli(llm_server, project, tmp_path, "-p", "hi", "--model", "openai-compatible:qwen",
                      env={"OPENAI_BASE_URL": ""})
-    assert no_url.returncode == 1 and "Traceback" not in no_url.stderr and "OPENAI_BASE_URL" in no_url.stderr
+    # A configuration error (README: exit 2), found before any request.
+    assert no_url.returncode == 2 and "Traceback" not in no_url.stderr and "OPENAI_BASE_URL" in no_url.stderr
     assert no_url.stderr.count("OPENAI_BASE_URL") <= 2  # said once, not repeated by every layer
 
 
