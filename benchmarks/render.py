@@ -314,8 +314,8 @@ async def ready(app: Any, pilot: Any) -> Any:
 async def stream_scenario(impl: str, tokens: int) -> dict[str, Any]:
     from textual import events
 
-    from tunacode_tui.agent.events import AssistantMessageAdded, RequestStarted, TextDelta
-    from tunacode_tui.providers.messages import Message
+    from tunacode_tui.core.events import AssistantMessageAdded, RequestStarted, TextDelta
+    from tunacode_tui.core.messages import Message
 
     text = answer_markdown(tokens)
     pieces = tokens_of(text)
@@ -425,7 +425,7 @@ async def jump(chat: Any, watch: PaintWatch, to_top: bool) -> float:
 
 # -- (b) long session -------------------------------------------------------------------------------
 def turn_events(turn: int, answer: list[str], result: str) -> list[Any]:
-    from tunacode_tui.agent.events import (
+    from tunacode_tui.core.events import (
         AssistantMessageAdded,
         BatchFinished,
         BatchStarted,
@@ -435,7 +435,7 @@ def turn_events(turn: int, answer: list[str], result: str) -> list[Any]:
         ToolCallStarted,
         TurnEnded,
     )
-    from tunacode_tui.providers.messages import Message, Usage
+    from tunacode_tui.core.messages import Message, Usage
 
     t = 1000.0 + turn * 10
     events: list[Any] = [RequestStarted(1, "openai:gpt-4.1", t)]

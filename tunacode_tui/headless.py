@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from tunacode_tui.agent.events import (
+from tunacode_tui.config.settings import Config
+from tunacode_tui.core.events import (
     AgentEvent,
     BatchFinished,
     BatchStarted,
@@ -30,7 +31,6 @@ from tunacode_tui.agent.events import (
     TurnEnded,
     UsageUpdated,
 )
-from tunacode_tui.config.settings import Config
 from tunacode_tui.providers.errors import mask_url_passwords
 
 OutputFormat = Literal["text", "json", "stream-json"]
@@ -150,7 +150,7 @@ async def run_headless(
         return EXIT_CONFIG
     agent.state.yolo = yolo
     sink = JsonLinesSink(out, fmt, yolo=yolo, t0=t0)
-    task = asyncio.ensure_future(agent.run_turn(prompt, bundle.wrap_sink(sink)))
+    task = asyncio.ensure_future(agent.run_turn(prompt, sink))
     loop = asyncio.get_running_loop()
     try:
         loop.add_signal_handler(signal.SIGINT, task.cancel)

@@ -12,7 +12,7 @@ import pytest
 
 from tests.agent.test_loop_e2e import _no_env_keys, allow_all, make_agent, run  # noqa: F401 - autouse fixture
 from tests.fake_llm_server import FakeLLMServer, text, tool_call
-from tunacode_tui.providers.messages import Message, clean_text
+from tunacode_tui.core.messages import Message, clean_text
 from tunacode_tui.session.journal import SessionJournal
 from tunacode_tui.session.store import load_session
 

@@ -17,7 +17,7 @@ import pytest
 
 from tests.agent.test_loop_e2e import _no_env_keys, allow_all, make_agent  # noqa: F401 - autouse fixture
 from tests.fake_llm_server import FakeLLMServer, text, tool_call
-from tunacode_tui.agent.events import ToolCallFinished, ToolCallStarted
+from tunacode_tui.core.events import ToolCallFinished, ToolCallStarted
 from tunacode_tui.tools import fileio, update_file
 
 ORIGINAL = "line\n" * 200_000 + "TARGET = 1\n"

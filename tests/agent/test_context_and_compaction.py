@@ -10,11 +10,11 @@ import pytest
 
 from tests.agent.test_loop_e2e import make_agent
 from tests.fake_llm_server import FakeLLMServer, text, tool_call, usage
+from tunacode_tui.agent.accounting import MESSAGE_OVERHEAD, ContextMeter
 from tunacode_tui.agent.compaction import SUMMARY_PREFIX, split_for_compaction
-from tunacode_tui.agent.events import Notice, UsageUpdated
+from tunacode_tui.core.events import Notice, UsageUpdated
+from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart
 from tunacode_tui.providers import tokens
-from tunacode_tui.providers.messages import Message, ToolCallPart, ToolResultPart
-from tunacode_tui.session.accounting import MESSAGE_OVERHEAD, ContextMeter
 
 
 @pytest.fixture
@@ -181,3 +181,12 @@ async def test_nothing_to_cut_is_said_not_faked(llm_server: FakeLLMServer, proje
     assert [e.text for e in events if isinstance(e, Notice)] == [
         "Nothing to compact yet: the conversation is too short to cut."]
     assert not llm_server.requests
+
+
+def test_invalidate_forgets_messages_that_left_the_history() -> None:
+    meter = ContextMeter()
+    kept, dropped = Message.user("kept " * 50), Message.user("dropped " * 50)
+    history = [kept, dropped]
+    assert meter.estimate("", [], history) > 0
+    meter.invalidate([kept])
+    assert [entry[0] for entry in meter._cache.values()] == [kept]

@@ -11,7 +11,7 @@ import pytest
 
 from tests.agent.test_loop_e2e import _no_env_keys, allow_all, make_agent, run  # noqa: F401 - autouse fixture
 from tests.fake_llm_server import FakeLLMServer, cut_after, keep_alive, raw_body, text, tool_call
-from tunacode_tui.agent.events import Notice, ToolCallStarted
+from tunacode_tui.core.events import Notice, ToolCallStarted
 
 APIS = ["openai", "anthropic"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tunacode_tui.core.messages import Usage
 from tunacode_tui.providers import catalog, tokens
-from tunacode_tui.providers.messages import Usage
 
 
 def test_known_model_has_window_and_price() -> None:

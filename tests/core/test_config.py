@@ -13,6 +13,7 @@ from tunacode_tui.config import ConfigError, load_config, save_config
 from tunacode_tui.config.settings import Config, default_max_parallel
 
 ENV = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL",
+       "OPENROUTER_BASE_URL",
        "TUNACODE_MODEL", "TUNACODE_MAX_PARALLEL")
 
 
@@ -131,3 +132,21 @@ def test_deeply_nested_config_is_a_clear_error(cfg_path: Path) -> None:
     cfg_path.write_text('{"settings": ' + "[" * 100_000 + "]" * 100_000 + "}")
     with pytest.raises(ConfigError, match="nested too deeply"):
         load_config()
+
+
+def test_one_provider_table_serves_config_registry_setup_and_bash(cfg_path: Path) -> None:
+    """The setup screen saves OPENROUTER_BASE_URL; config must read it and the registry must use it."""
+    from tunacode_tui.core.provider_table import PROVIDER_TABLE
+    from tunacode_tui.providers.registry import API_KEY_ENV, BASE_URL_ENV
+    from tunacode_tui.tools.bash import scrub_env
+    from tunacode_tui.ui.screens.setup import apply_setup
+
+    config = Config()
+    apply_setup(config, "openrouter", "sk-or-1234567890", "openrouter:some/model", "http://127.0.0.1:9/api/v1")
+    assert config.base_urls["openrouter"] == "http://127.0.0.1:9/api/v1"
+    assert config.api_keys["openrouter"] == "sk-or-1234567890"
+    assert "sk-or-1234567890" in config.secrets()
+    for entry in PROVIDER_TABLE:
+        assert API_KEY_ENV[entry.name] == entry.key_env and BASE_URL_ENV[entry.name] == entry.base_url_env
+    env = {entry.key_env: "secret" for entry in PROVIDER_TABLE} | {"PATH": "/bin"}
+    assert scrub_env(env) == {"PATH": "/bin"}

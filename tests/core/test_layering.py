@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 CORE = [
-    "tunacode_tui.config", "tunacode_tui.providers.messages", "tunacode_tui.providers.catalog",
+    "tunacode_tui.config", "tunacode_tui.core.messages", "tunacode_tui.providers.catalog",
     "tunacode_tui.providers.registry", "tunacode_tui.agent.loop", "tunacode_tui.agent.executor",
-    "tunacode_tui.agent.factory", "tunacode_tui.tools.registry", "tunacode_tui.session.accounting",
+    "tunacode_tui.agent.factory", "tunacode_tui.tools.registry", "tunacode_tui.agent.accounting",
     "tunacode_tui.headless",
 ]
 

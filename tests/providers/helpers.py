@@ -6,9 +6,9 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from tunacode_tui.core.messages import Message, ToolSpec
+from tunacode_tui.core.stream import StreamEnded, StreamEvent
 from tunacode_tui.providers.base import ChatRequest
-from tunacode_tui.providers.messages import Message, ToolSpec
-from tunacode_tui.providers.stream import StreamEnded, StreamEvent
 
 READ_FILE = ToolSpec(
     "read_file",

@@ -18,6 +18,22 @@ from tests.fake_llm_server import (
 )
 from tests.providers.conftest import API_KEY
 from tests.providers.helpers import collect, ended, of_type, request, timed
+from tunacode_tui.core.messages import (
+    Message,
+    TextPart,
+    ThinkingPart,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
+)
+from tunacode_tui.core.stream import (
+    TextChunk,
+    ThinkingChunk,
+    ToolCallArgsChunk,
+    ToolCallBegan,
+    ToolCallReady,
+    UsageReported,
+)
 from tunacode_tui.providers.anthropic_messages import AnthropicProvider
 from tunacode_tui.providers.errors import (
     AuthenticationFailed,
@@ -28,23 +44,7 @@ from tunacode_tui.providers.errors import (
     ServerError,
     StreamInterrupted,
 )
-from tunacode_tui.providers.messages import (
-    Message,
-    TextPart,
-    ThinkingPart,
-    ToolCallPart,
-    ToolResultPart,
-    Usage,
-)
 from tunacode_tui.providers.retry import stream_with_retry
-from tunacode_tui.providers.stream import (
-    TextChunk,
-    ThinkingChunk,
-    ToolCallArgsChunk,
-    ToolCallBegan,
-    ToolCallReady,
-    UsageReported,
-)
 
 MODEL = "claude-sonnet-5"
 
@@ -300,9 +300,9 @@ async def test_prompt_too_long_is_context_overflow(
 
 async def test_reasoning_asks_for_adaptive_thinking(llm_server, anthropic_provider) -> None:
     from tests.fake_llm_server import text, thinking
+    from tunacode_tui.core.messages import Message
+    from tunacode_tui.core.stream import ThinkingChunk
     from tunacode_tui.providers.base import ChatRequest
-    from tunacode_tui.providers.messages import Message
-    from tunacode_tui.providers.stream import ThinkingChunk
 
     llm_server.add(thinking("weighing options", signature="s1"), text("ok"))
     request = ChatRequest(model="claude-sonnet-5-5", system="s", messages=[Message.user("hi")], tools=[],

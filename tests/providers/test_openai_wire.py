@@ -18,6 +18,22 @@ from tests.fake_llm_server import (
 )
 from tests.providers.conftest import API_KEY
 from tests.providers.helpers import collect, ended, of_type, request, timed
+from tunacode_tui.core.messages import (
+    Message,
+    TextPart,
+    ThinkingPart,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
+)
+from tunacode_tui.core.stream import (
+    TextChunk,
+    ThinkingChunk,
+    ToolCallArgsChunk,
+    ToolCallBegan,
+    ToolCallReady,
+    UsageReported,
+)
 from tunacode_tui.providers.errors import (
     AuthenticationFailed,
     ModelNotFound,
@@ -26,24 +42,8 @@ from tunacode_tui.providers.errors import (
     ServerError,
     StreamInterrupted,
 )
-from tunacode_tui.providers.messages import (
-    Message,
-    TextPart,
-    ThinkingPart,
-    ToolCallPart,
-    ToolResultPart,
-    Usage,
-)
 from tunacode_tui.providers.openai_chat import OpenAIChatProvider
 from tunacode_tui.providers.retry import stream_with_retry
-from tunacode_tui.providers.stream import (
-    TextChunk,
-    ThinkingChunk,
-    ToolCallArgsChunk,
-    ToolCallBegan,
-    ToolCallReady,
-    UsageReported,
-)
 
 
 async def test_text_streams_in_chunks(llm_server: FakeLLMServer, openai_provider: OpenAIChatProvider) -> None:
@@ -375,8 +375,8 @@ async def test_stopping_early_closes_the_response(
 
 
 def test_reasoning_effort_only_for_reasoning_models() -> None:
+    from tunacode_tui.core.messages import Message
     from tunacode_tui.providers.base import ChatRequest
-    from tunacode_tui.providers.messages import Message
     from tunacode_tui.providers.openai_chat import OpenAIChatProvider
 
     provider = OpenAIChatProvider(api_key="k", base_url="http://127.0.0.1:9/v1")

@@ -39,7 +39,7 @@ def test_bad_names_list_the_valid_providers(name: str) -> None:
         parse_model_name(name)
     message = str(info.value)
     if name != "openai:":
-        assert "openai, anthropic, openrouter, openai-compatible" in message
+        assert "anthropic, openai, openrouter, openai-compatible" in message
 
 
 async def test_pool_reuses_one_adapter_per_settings() -> None:

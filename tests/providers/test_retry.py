@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from tests.providers.helpers import collect
+from tunacode_tui.core.messages import Message, Usage
+from tunacode_tui.core.stream import StreamEnded, StreamEvent, TextChunk
 from tunacode_tui.providers.error_map import parse_retry_after
 from tunacode_tui.providers.errors import (
     AuthenticationFailed,
@@ -17,9 +19,7 @@ from tunacode_tui.providers.errors import (
     ServerError,
     StreamInterrupted,
 )
-from tunacode_tui.providers.messages import Message, Usage
 from tunacode_tui.providers.retry import backoff_delay, stream_with_retry
-from tunacode_tui.providers.stream import StreamEnded, StreamEvent, TextChunk
 
 END = StreamEnded("end_turn", Message.assistant("ok"), Usage())
 

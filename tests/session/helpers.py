@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tunacode_tui.providers.messages import (
+from tunacode_tui.core.messages import (
     Message,
     TextPart,
     ThinkingPart,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tunacode_tui.agent.events import BatchFinished, ToolCallFinished
+from tunacode_tui.core.events import BatchFinished, ToolCallFinished
 from tunacode_tui.session.analytics import nearest_rank, tool_analytics
 
 

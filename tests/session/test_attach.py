@@ -1,4 +1,5 @@
-"""A real agent turn, journaled through ``attach``, replays to the agent's own state."""
+"""A real agent turn, journaled by a ``JournalListener`` subscribed to the agent, replays to the agent's own
+state."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from tunacode_tui.agent.compaction import SUMMARY_PREFIX
-from tunacode_tui.agent.events import AgentEvent, ToolCallFinished
 from tunacode_tui.agent.loop import Agent
 from tunacode_tui.config.settings import Config
+from tunacode_tui.core.events import AgentEvent, ToolCallFinished
+from tunacode_tui.core.messages import Message, TextPart, ToolCallPart, Usage
+from tunacode_tui.core.stream import StreamEnded, StreamEvent
 from tunacode_tui.providers.base import ChatRequest, ModelRef
-from tunacode_tui.providers.messages import Message, TextPart, ToolCallPart, Usage
-from tunacode_tui.providers.stream import StreamEnded, StreamEvent
-from tunacode_tui.session.journal import SessionJournal, attach
+from tunacode_tui.session.journal import JournalListener, SessionJournal
 from tunacode_tui.session.store import load_session
 from tunacode_tui.tools.base import Tool, ToolContext, ToolOutput
 
@@ -61,10 +62,10 @@ async def test_attached_agent_turn_replays_to_the_same_state(project: Path) -> N
         tools=[NoteTool()], root=project,
     )
     journal = SessionJournal(root=project, model=agent.model.full_name)
-    wrap_sink = attach(agent, journal)
+    agent.subscribe(JournalListener(journal, agent.state, report=agent.publish))
     events: list[AgentEvent] = []
 
-    await agent.run_turn("take notes", wrap_sink(events.append))
+    await agent.run_turn("take notes", events.append)
     agent.set_model(ModelRef("fake", "other"))
     journal.close()
 
@@ -85,20 +86,41 @@ async def test_attached_agent_turn_replays_to_the_same_state(project: Path) -> N
 
 
 async def test_compaction_through_the_agent_is_journaled(project: Path) -> None:
+    provider = ScriptedProvider([Message.assistant("the gist")])
+    agent = Agent(
+        config=Config(), model=ModelRef("fake", "model"), provider_factory=lambda ref: provider,
+        tools=[], root=project,
+    )
+    journal = SessionJournal(root=project, model="fake:model")
+    agent.subscribe(JournalListener(journal, agent.state))
+    for text in ("one", "two", "three"):
+        agent.state.messages.append(Message.user(text))
+        journal.message(agent.state.messages[-1])
+
+    assert await agent.compact() == "the gist"
+    journal.close()
+
+    assert agent.state.messages[0].text == SUMMARY_PREFIX + "the gist"
+    assert [m.text for m in agent.state.messages[2:]] == ["two", "three"]
+    assert load_session(journal.id).state.messages == agent.state.messages
+    lines = journal.path.read_text(encoding="utf-8")
+    assert '"summary":"the gist","kept_count":2' in lines
+
+
+async def test_clear_and_model_change_are_journaled_as_events(project: Path) -> None:
     agent = Agent(
         config=Config(), model=ModelRef("fake", "model"), provider_factory=lambda ref: ScriptedProvider([]),
         tools=[], root=project,
     )
     journal = SessionJournal(root=project, model="fake:model")
-    attach(agent, journal)
-    for text in ("one", "two", "three"):
-        agent.state.messages.append(Message.user(text))
-        journal.message(agent.state.messages[-1])
-    compacted = [Message.user(SUMMARY_PREFIX + "the gist"), Message.assistant("Understood."), Message.user("three")]
-    agent.replace_history(compacted)
+    agent.subscribe(JournalListener(journal, agent.state))
+    agent.state.messages.append(Message.user("one"))
+    journal.message(agent.state.messages[-1])
+    agent.clear(reset_totals=True)
+    agent.set_model(ModelRef("fake", "other"))
     journal.close()
 
-    assert agent.state.messages == compacted
-    assert load_session(journal.id).state.messages == compacted
-    lines = journal.path.read_text(encoding="utf-8")
-    assert '"summary":"the gist","kept_count":1' in lines
+    loaded = load_session(journal.id)
+    assert loaded.state.messages == [] and loaded.model == "fake:other"
+    records = journal.path.read_text(encoding="utf-8")
+    assert records.count('"type":"clear"') == 1 and '"totals":true' in records

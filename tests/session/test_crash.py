@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tunacode_tui.providers.messages import Message
+from tunacode_tui.core.messages import Message
 from tunacode_tui.session.store import load_session, resume_session
 
 # Writes whole turns, printing the line count after every record; in turn 10 it stops inside a "tool run"
@@ -20,7 +20,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from tunacode_tui.providers.messages import Message, TextPart, ToolCallPart, ToolResultPart
+    from tunacode_tui.core.messages import Message, TextPart, ToolCallPart, ToolResultPart
     from tunacode_tui.session.journal import SessionJournal
 
     journal = SessionJournal(root=Path(sys.argv[1]), model="fake:model")

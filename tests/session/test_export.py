@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.session.helpers import sample_conversation
-from tunacode_tui.agent.state import SessionState
-from tunacode_tui.providers.messages import Message, ToolCallPart, ToolResultPart
+from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart
+from tunacode_tui.core.state import SessionState
 from tunacode_tui.session.export import RESULT_CHARS, export_markdown
 from tunacode_tui.session.journal import SessionJournal
 from tunacode_tui.session.store import load_session
@@ -48,7 +48,7 @@ def test_export_is_private(tmp_path: Path) -> None:
     import os
     import stat
 
-    from tunacode_tui.agent.state import SessionState
+    from tunacode_tui.core.state import SessionState
 
     old_umask = os.umask(0o022)
     try:

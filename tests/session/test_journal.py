@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.session.helpers import sample_conversation
-from tunacode_tui.agent.events import BatchFinished, Notice, ToolCallFinished, UsageUpdated
-from tunacode_tui.providers.messages import Message, ToolCallPart, ToolResultPart, Usage
+from tunacode_tui.core.events import BatchFinished, Notice, ToolCallFinished, UsageUpdated
+from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart, Usage
 from tunacode_tui.session.journal import RESULT_PREVIEW_CHARS, SessionFileError, SessionJournal
 from tunacode_tui.session.store import INTERRUPTED_RESULT, load_session, repair_history, resume_session
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.session.helpers import sample_conversation
-from tunacode_tui.providers.messages import Message
+from tunacode_tui.core.messages import Message
 from tunacode_tui.session import journal as journal_module
 from tunacode_tui.session.journal import SessionFileError, SessionJournal
 from tunacode_tui.session.store import SessionNotFound, latest_session, list_sessions, load_session

@@ -8,7 +8,8 @@ import pytest
 
 from tests.fake_llm_server import FakeLLMServer
 from tests.ui.helpers import MODEL, Recorder
-from tunacode_tui.config.settings import ENV_KEYS, Config
+from tunacode_tui.config.settings import Config
+from tunacode_tui.core.provider_table import BASE_URL_VARIABLES, KEY_VARIABLES
 
 
 @pytest.fixture(autouse=True)
@@ -16,7 +17,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Config and data in the test's folder; no provider keys, model or URLs from the environment."""
     monkeypatch.setenv("TUNACODE_CONFIG", str(tmp_path / "config" / "tunacode.json"))
     monkeypatch.setenv("TUNACODE_DATA_DIR", str(tmp_path / "data"))
-    for variable in (*ENV_KEYS, "OPENROUTER_BASE_URL", "TUNACODE_MODEL", "TUNACODE_MAX_PARALLEL"):
+    for variable in (*KEY_VARIABLES, *BASE_URL_VARIABLES, "TUNACODE_MODEL", "TUNACODE_MAX_PARALLEL"):
         monkeypatch.delenv(variable, raising=False)
     return tmp_path
 

@@ -10,7 +10,7 @@ from textual.app import App
 from textual.message import Message
 from textual.pilot import Pilot
 
-from tunacode_tui.agent.events import AgentEvent
+from tunacode_tui.core.events import AgentEvent
 from tunacode_tui.ui.messages import AgentEventPosted
 from tunacode_tui.ui.screens.main import MainScreen
 

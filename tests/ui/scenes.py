@@ -7,7 +7,8 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from tunacode_tui.agent.events import (
+from tunacode_tui.config.settings import Config
+from tunacode_tui.core.events import (
     AgentEvent,
     AssistantMessageAdded,
     BatchFinished,
@@ -20,8 +21,7 @@ from tunacode_tui.agent.events import (
     ToolCallStarted,
     UsageUpdated,
 )
-from tunacode_tui.config.settings import Config
-from tunacode_tui.providers.messages import Message, Usage
+from tunacode_tui.core.messages import Message, Usage
 from tunacode_tui.ui.app import TunaCodeApp, make_app
 from tunacode_tui.ui.messages import AgentEventPosted
 from tunacode_tui.ui.screens.main import MainScreen

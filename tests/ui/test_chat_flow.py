@@ -10,8 +10,8 @@ from textual.command import CommandList, CommandPalette
 from tests.fake_llm_server import FakeLLMServer, hang, text, tool_call, usage
 from tests.ui.helpers import MODEL, SIZE, Recorder, main_screen, send, wait_for
 from tunacode_tui.agent.compaction import SUMMARY_PREFIX
-from tunacode_tui.agent.events import BatchFinished, Notice, TextDelta, TurnEnded
 from tunacode_tui.config.settings import Config
+from tunacode_tui.core.events import BatchFinished, Notice, TextDelta, TurnEnded
 from tunacode_tui.ui.app import make_app
 from tunacode_tui.ui.screens.batch_inspector import BatchInspectorScreen, CallDetails
 from tunacode_tui.ui.screens.main import MainScreen

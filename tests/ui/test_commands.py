@@ -8,8 +8,8 @@ from textual.binding import Binding
 
 from tests.fake_llm_server import FakeLLMServer, text, thinking, tool_call, usage
 from tests.ui.helpers import SIZE, Recorder, main_screen, send, wait_for
-from tunacode_tui.agent.events import TurnEnded
 from tunacode_tui.config.settings import Config
+from tunacode_tui.core.events import TurnEnded
 from tunacode_tui.ui import commands
 from tunacode_tui.ui.app import make_app
 from tunacode_tui.ui.completion import complete, complete_path

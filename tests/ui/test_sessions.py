@@ -6,8 +6,8 @@ from pathlib import Path
 
 from tests.fake_llm_server import FakeLLMServer, text, tool_call, usage
 from tests.ui.helpers import SIZE, Recorder, main_screen, send, wait_for
-from tunacode_tui.agent.events import TurnEnded
 from tunacode_tui.config.settings import Config
+from tunacode_tui.core.events import TurnEnded
 from tunacode_tui.ui.app import make_app
 from tunacode_tui.ui.widgets.assistant_message import AssistantMessage
 from tunacode_tui.ui.widgets.notice_block import NoticeBlock

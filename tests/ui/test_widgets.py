@@ -9,7 +9,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widget import Widget
 
-from tunacode_tui.agent.events import BatchFinished, BatchGrew, BatchStarted, ToolCallFinished, ToolCallStarted
+from tunacode_tui.core.events import BatchFinished, BatchGrew, BatchStarted, ToolCallFinished, ToolCallStarted
 from tunacode_tui.ui.activity import ActivityLog
 from tunacode_tui.ui.spawner import WorkerSpawner
 from tunacode_tui.ui.widgets.chat_log import ChatLog

@@ -6,12 +6,14 @@ pre-compaction history stays in the session journal: compaction never destroys d
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from tunacode_tui.agent.accounting import message_text
+from tunacode_tui.core.messages import Message, TextPart
+from tunacode_tui.core.stream import StreamEnded, TextChunk
 from tunacode_tui.providers.base import ChatRequest, Provider
 from tunacode_tui.providers.errors import ProviderError
-from tunacode_tui.providers.messages import Message, TextPart
 from tunacode_tui.providers.retry import stream_with_retry
-from tunacode_tui.providers.stream import StreamEnded, TextChunk
-from tunacode_tui.session.accounting import message_text
 
 KEEP_TURNS = 2
 KEEP_STEPS = 3
@@ -61,6 +63,15 @@ def transcript(messages: list[Message], limit: int = 400_000) -> str:
     return text[-limit:]
 
 
+@dataclass(slots=True, frozen=True)
+class Compacted:
+    """A compaction's outcome: the summary, the new history, and how many recent messages it kept verbatim."""
+
+    summary: str
+    messages: list[Message]
+    kept_count: int
+
+
 class CompactionFailed(ProviderError):
     """The summary came back empty or cut off: the history is kept as it was."""
 
@@ -74,7 +85,7 @@ async def compact_history(
     focus: str = "",
     keep_turns: int = KEEP_TURNS,
     reasoning: str | None = None,
-) -> tuple[str, list[Message]] | None:
+) -> Compacted | None:
     """The summary and the new history, or None when there is nothing to compact."""
     old, recent = split_for_compaction(messages, keep_turns)
     if not old:
@@ -106,4 +117,4 @@ async def compact_history(
     head = [Message("user", [TextPart(SUMMARY_PREFIX + summary)])]
     if recent and recent[0].role == "user":  # keep user/assistant alternation
         head.append(Message("assistant", [TextPart("Understood. I have the summary and will continue from it.")]))
-    return summary, head + list(recent)
+    return Compacted(summary, head + list(recent), kept_count=len(recent))

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tunacode_tui.agent.events import AgentEvent
 from tunacode_tui.agent.executor import Spawner
 from tunacode_tui.agent.loop import Agent
-from tunacode_tui.agent.state import SessionState
 from tunacode_tui.config.settings import Config
+from tunacode_tui.core.state import SessionState
 from tunacode_tui.providers.base import ModelRef, Provider
 from tunacode_tui.providers.registry import ProviderPool, parse_model_name
 
@@ -65,7 +63,6 @@ class SessionBundle:
 
     agent: Agent
     journal: SessionJournal | None
-    wrap_sink: Callable[[Callable[[AgentEvent], None]], Callable[[AgentEvent], None]]
     resumed: LoadedSession | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -87,7 +84,7 @@ def open_session_agent(
 ) -> SessionBundle:
     """Build an agent on a new or resumed session. A journal that cannot be created is a warning, not a
     failure: the conversation works, it is just not saved."""
-    from tunacode_tui.session.journal import SessionFileError, SessionJournal, attach
+    from tunacode_tui.session.journal import JournalListener, SessionFileError, SessionJournal
     from tunacode_tui.session.store import latest_session, resume_session
 
     root = (root or Path.cwd()).resolve()
@@ -113,6 +110,6 @@ def open_session_agent(
             journal = SessionJournal(root=root, model=agent.model.full_name, secrets=config.secrets())
         except SessionFileError as exc:
             warnings.append(str(exc))
-    if journal is None:
-        return SessionBundle(agent, None, lambda emit: emit, loaded, warnings)
-    return SessionBundle(agent, journal, attach(agent, journal), loaded, warnings)
+    if journal is not None:
+        agent.subscribe(JournalListener(journal, agent.state, report=agent.publish, clock=agent.clock))
+    return SessionBundle(agent, journal, loaded, warnings)

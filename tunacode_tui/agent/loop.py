@@ -15,55 +15,45 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
+from tunacode_tui.agent.accounting import ContextMeter
 from tunacode_tui.agent.checkpoints import Checkpoints, UndoReport
-from tunacode_tui.agent.events import (
+from tunacode_tui.agent.compaction import CompactionFailed, compact_history, split_for_compaction
+from tunacode_tui.agent.executor import AsyncioSpawner, ExecutionPolicy, ResponseExecutor, Spawner, call_signature
+from tunacode_tui.agent.prompt import build_system_prompt
+from tunacode_tui.agent.turn import (
+    LOOP_GUARD_PREFIX,
+    EndReason,
+    TurnProgress,
+    dangling_results,
+    stream_response,
+)
+from tunacode_tui.config.settings import Config
+from tunacode_tui.core.events import (
     AgentEvent,
     AssistantMessageAdded,
     BatchFinished,
+    EventSink,
+    HistoryCleared,
+    HistoryCompacted,
+    MessageAppended,
+    ModelChanged,
     Notice,
     PermissionDecision,
     PermissionRequested,
     RequestStarted,
-    TextDelta,
-    ThinkingDelta,
     TurnEnded,
     TurnStarted,
     UsageUpdated,
 )
-from tunacode_tui.agent.executor import CANCELLED_RESULT, AsyncioSpawner, ResponseExecutor, Spawner, call_signature
-from tunacode_tui.agent.prompt import build_system_prompt
-from tunacode_tui.agent.state import SessionState
-from tunacode_tui.config.settings import Config
+from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart, Usage, clean_message
+from tunacode_tui.core.state import SessionState
+from tunacode_tui.core.stream import StreamEnded
 from tunacode_tui.providers import catalog
 from tunacode_tui.providers.base import ChatRequest, ModelRef, Provider
-from tunacode_tui.providers.errors import ConfigurationError, ContextOverflow, ProviderError, StreamInterrupted
-from tunacode_tui.providers.messages import (
-    Message,
-    TextPart,
-    ToolCallPart,
-    ToolResultPart,
-    Usage,
-    clean_message,
-)
-from tunacode_tui.providers.retry import stream_with_retry
-from tunacode_tui.providers.stream import (
-    StreamEnded,
-    TextChunk,
-    ThinkingChunk,
-    ToolCallReady,
-)
-from tunacode_tui.session.accounting import ContextMeter
+from tunacode_tui.providers.errors import ConfigurationError, ContextOverflow, ProviderError
 from tunacode_tui.tools.base import Tool, ToolContext
 
 log = logging.getLogger("tunacode.agent")
-
-LOOP_GUARD_PREFIX = "Stopped by the loop guard:"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?", ")")) else text + "."
-
 
 ProviderFactory = Callable[[ModelRef], Provider]
 
@@ -103,12 +93,9 @@ class Agent:
         self._provider_factory = provider_factory
         self.model = model
         self.system_prompt = build_system_prompt(root)
-        # Hooks for the session journal; the agent does not know who listens.
-        self.on_message: Callable[[Message], None] | None = None
-        self.on_history_replaced: Callable[[list[Message]], None] | None = None
-        self.on_model_changed: Callable[[ModelRef], None] | None = None
-        self._turn_usage = Usage()
-        self._turn_cost: float | None = 0.0
+        # Listeners hear every event, in and out of a turn (the session journal is one); the agent does not
+        # know who they are.
+        self._listeners: list[EventSink] = []
         self._reported_windows: dict[str, int | None] = {}
         self._emit: Callable[[AgentEvent], None] = lambda event: None
 
@@ -133,8 +120,7 @@ class Agent:
 
     def set_model(self, model: ModelRef) -> None:
         self.model = model
-        if self.on_model_changed is not None:
-            self.on_model_changed(model)
+        self.publish(ModelChanged(model.full_name, self.clock()))
 
     @property
     def provider(self) -> Provider:
@@ -146,18 +132,26 @@ class Agent:
     def _specs(self) -> list:
         return [tool.spec() for tool in self.tools.values()]
 
+    # -- events -----------------------------------------------------------------------------------
+    def subscribe(self, listener: EventSink) -> None:
+        """Hear every event from now on, including history changes made outside a turn."""
+        self._listeners.append(listener)
+
+    def publish(self, event: AgentEvent) -> None:
+        """Tell the listeners, then the running turn's sink (or the last one, between turns)."""
+        for listener in self._listeners:
+            listener(event)
+        self._emit(event)
+
     def _append(self, message: Message) -> None:
         message = clean_message(message)  # one bad byte must never poison every later request
         self.state.messages.append(message)
-        if self.on_message is not None:
-            self.on_message(message)
+        self.publish(MessageAppended(message, self.clock()))
 
-    def replace_history(self, messages: list[Message]) -> None:
+    def _replace_history(self, messages: list[Message]) -> None:
         messages = [clean_message(m) for m in messages]
         self.state.messages[:] = messages
-        self.meter.invalidate()
-        if self.on_history_replaced is not None:
-            self.on_history_replaced(list(messages))
+        self.meter.invalidate(self.state.messages)
 
     # -- permission -------------------------------------------------------------------------------
     async def _permission(self, call: ToolCallPart, tool: Tool) -> PermissionDecision:
@@ -183,186 +177,148 @@ class Agent:
 
     # -- the loop ---------------------------------------------------------------------------------
     async def run_turn(self, prompt: str, emit: Callable[[AgentEvent], None]) -> TurnEnded:
+        """One user turn: request, stream, settle, until the model stops calling tools or a limit, an error or
+        a cancel ends the turn. Every event goes to the listeners and to ``emit``."""
         self._emit = emit
-        emit(TurnStarted(prompt, self.clock()))
+        self.publish(TurnStarted(prompt, self.clock()))
         self.checkpoints.begin_turn()
         self._append(Message.user(prompt))
-        self._turn_usage = Usage()
-        self._turn_cost = 0.0
-        batches: list[BatchFinished] = []
-        text_out = ""
-        self._recent_calls: list[set[str]] = []
-        guard_hits = 0
-        iteration = 0
-        executor: ResponseExecutor | None = None
-        streamed: list[str] = []
-        pending_assistant: Message | None = None
-        overflow_retried = False
-
-        def end(
-            reason: Literal["completed", "max_iterations", "cancelled", "error", "loop_guard"], error: str | None = None
-        ) -> TurnEnded:
-            event = TurnEnded(
-                text_out, iteration, self._turn_usage, self._turn_cost, reason, error, batches, self.clock()
-            )
-            emit(event)
-            return event
-
+        turn = TurnProgress()
         try:
             while True:
-                if iteration >= self.state.max_iterations:
-                    emit(
-                        Notice(
-                            "warning",
-                            f"Stopped after {iteration} iterations (the limit). "
-                            "Raise it with /iterations N and ask the model to continue.",
-                            self.clock(),
-                        )
+                if turn.iteration >= self.state.max_iterations:
+                    self._notice(
+                        "warning",
+                        f"Stopped after {turn.iteration} iterations (the limit). "
+                        "Raise it with /iterations N and ask the model to continue.",
                     )
-                    return end("max_iterations")
-                iteration += 1
-                await self._discover_window()
-                await self._maybe_auto_compact(emit)
-                info = self.model_info
-                request = ChatRequest(
-                    model=self.model.model,
-                    system=self.system_prompt,
-                    messages=list(self.state.messages),
-                    tools=self._specs(),
-                    max_tokens=self.config.settings.max_response_tokens or min(info.max_output, 32_000),
-                    stream=self.config.settings.enable_streaming,
-                    reasoning=self.config.settings.reasoning,
-                )
-                emit(RequestStarted(iteration, self.model.full_name, self.clock()))
-                executor = ResponseExecutor(
-                    guard=self._loop_guard,
-                    tools=self.tools,
-                    ctx=self.ctx,
-                    spawner=self.spawner,
-                    emit=emit,
-                    max_parallel=self.config.settings.max_parallel,
-                    permission=self._permission,
-                    next_batch_number=self.state.take_batch_number,
-                    clock=self.clock,
-                    early_start=self.config.settings.early_tool_start,
-                )
-                streamed = []
-                ended: StreamEnded | None = None
+                    return self._end(turn, "max_iterations")
+                turn.iteration += 1
+                request = await self._next_request(turn)
+                turn.executor = ResponseExecutor(self.tools, self.ctx, self._execution_policy(turn))
                 provider = self.provider
                 try:
-                    async for event in stream_with_retry(
-                        lambda provider=provider, request=request: provider.stream(request),
-                        on_retry=lambda err, delay, attempt: emit(
-                            Notice(
-                                "warning",
-                                f"{_sentence(str(err))} Retrying in {delay:.1f}s (attempt {attempt + 1}).",
-                                self.clock(),
-                            )
-                        ),
+                    ended = await stream_response(
+                        provider,
+                        request,
+                        turn,
+                        emit=self.publish,
+                        clock=self.clock,
                         max_total_seconds=max(60.0, self.config.settings.request_timeout),
                         max_attempts=self.config.settings.max_retries + 1,
-                    ):
-                        if isinstance(event, TextChunk):
-                            streamed.append(event.text)
-                            emit(TextDelta(event.text, self.clock()))
-                        elif isinstance(event, ThinkingChunk):
-                            emit(ThinkingDelta(event.text, self.clock()))
-                        elif isinstance(event, ToolCallReady):
-                            executor.submit(event.call)
-                        elif isinstance(event, StreamEnded):
-                            ended = event
+                    )
                 except ContextOverflow as exc:
-                    await executor.cancel()
-                    executor = None
-                    if overflow_retried:
+                    if turn.overflow_retried:
                         raise
-                    overflow_retried = True
-                    iteration -= 1
-                    emit(Notice("warning", f"{exc} Compacting the conversation and retrying once.", self.clock()))
-                    await self.compact(emit=emit)
+                    turn.overflow_retried = True
+                    turn.iteration -= 1
+                    self._notice("warning", f"{exc} Compacting the conversation and retrying once.")
+                    await self.compact()
                     continue
-                except BaseException:
-                    if executor is not None:
-                        await executor.cancel()
-                    executor = None
-                    raise
-                if ended is None:
-                    await executor.cancel()
-                    raise StreamInterrupted("The model's response ended without a final event.")
-
-                if ended.stop_reason == "max_tokens":
-                    emit(
-                        Notice(
-                            "warning",
-                            "The answer was cut off at the response token limit. Raise "
-                            "settings.max_response_tokens, or ask the model to continue.",
-                            self.clock(),
-                        )
-                    )
-                message = ended.message
-                # Calls that were never announced as ready (a provider that only reports them at the end).
-                submitted = executor.submitted_ids
-                for call in message.tool_calls:
-                    if call.id not in submitted:
-                        executor.submit(call)
-                pending_assistant = message
-                self._append(message)
-                pending_assistant = None
-                emit(AssistantMessageAdded(message, self.clock()))
-                self._account(ended.usage, emit)
-                if message.text:
-                    text_out = message.text
-
-                calls = message.tool_calls
-                if not calls:
-                    executor = None
-                    if not message.text.strip() and not calls:
-                        emit(Notice("warning", "The model sent an empty response.", self.clock()))
-                    return end("completed")
-
-                results = await executor.finish()
-                self._record_batches(executor, batches)
-                executor = None
-                self._append(Message("tool", list(results)))
-                self._recent_calls.append({call_signature(c) for c in calls})
-                guarded = [r for r in results if r.content.startswith(LOOP_GUARD_PREFIX)]
-                if guarded:
-                    emit(
-                        Notice(
-                            "warning",
-                            f"Loop guard: {guarded[0].name} was asked for again with the same "
-                            "arguments; it was not run.",
-                            self.clock(),
-                        )
-                    )
-                    guard_hits += 1
-                    if guard_hits > 1:  # warned once and still repeating: stop the turn
-                        return end("loop_guard")
+                reason = await self._settle(turn, ended)
+                if reason is not None:
+                    return self._end(turn, reason)
         except asyncio.CancelledError:
-            if executor is not None:
-                await executor.cancel()
-                self._record_batches(executor, batches)
-                self._close_dangling(executor.results())
-            elif streamed and pending_assistant is None:
-                self._append(Message("assistant", [TextPart("".join(streamed) + "\n\n[cancelled by the user]")]))
-            self._close_dangling([])
-            end("cancelled")
+            await self._repair_after_cancel(turn)
+            self._end(turn, "cancelled")
             raise
         except (ProviderError, ConfigurationError) as exc:
             self._close_dangling([])
-            emit(Notice("error", str(exc), self.clock()))
-            return end("error", str(exc))
+            self._notice("error", str(exc))
+            return self._end(turn, "error", str(exc))
 
-    def _loop_guard(self, call: ToolCallPart) -> str | None:
-        """Refuse, before it runs, a call identical to one made in each of the last N-1 responses."""
-        previous = self.config.settings.loop_guard_repeats - 1
-        recent = self._recent_calls[-previous:] if previous > 0 else []
-        if previous <= 0 or len(recent) < previous or not all(call_signature(call) in s for s in recent):
-            return None
-        return (
-            f"{LOOP_GUARD_PREFIX} you made this exact call {previous + 1} times in a row. Do not repeat it; "
-            "use the earlier result or try something else."
+    async def _next_request(self, turn: TurnProgress) -> ChatRequest:
+        """The request for the next response: the window known, the history compacted if it must be."""
+        await self._discover_window()
+        await self._maybe_auto_compact()
+        info = self.model_info
+        request = ChatRequest(
+            model=self.model.model,
+            system=self.system_prompt,
+            messages=list(self.state.messages),
+            tools=self._specs(),
+            max_tokens=self.config.settings.max_response_tokens or min(info.max_output, 32_000),
+            stream=self.config.settings.enable_streaming,
+            reasoning=self.config.settings.reasoning,
         )
+        self.publish(RequestStarted(turn.iteration, self.model.full_name, self.clock()))
+        return request
+
+    def _execution_policy(self, turn: TurnProgress) -> ExecutionPolicy:
+        settings = self.config.settings
+        return ExecutionPolicy(
+            permission=self._permission,
+            next_batch_number=self.state.take_batch_number,
+            max_parallel=settings.max_parallel,
+            spawner=self.spawner,
+            emit=self.publish,
+            early_start=settings.early_tool_start,
+            guard=lambda call: turn.loop_guard(call, self.config.settings.loop_guard_repeats),
+            clock=self.clock,
+        )
+
+    async def _settle(self, turn: TurnProgress, ended: StreamEnded) -> EndReason | None:
+        """Record a finished response and run its tool calls. Returns why the turn ends, or None to go on."""
+        executor = turn.executor
+        assert executor is not None
+        if ended.stop_reason == "max_tokens":
+            self._notice(
+                "warning",
+                "The answer was cut off at the response token limit. Raise "
+                "settings.max_response_tokens, or ask the model to continue.",
+            )
+        message = ended.message
+        # Calls that were never announced as ready (a provider that only reports them at the end).
+        submitted = executor.submitted_ids
+        for call in message.tool_calls:
+            if call.id not in submitted:
+                executor.submit(call)
+        self._append(message)
+        turn.streamed = []  # the text is in the history now: nothing partial to keep after a cancel
+        self.publish(AssistantMessageAdded(message, self.clock()))
+        self._account(ended.usage, turn)
+        if message.text:
+            turn.text_out = message.text
+        calls = message.tool_calls
+        if not calls:
+            turn.executor = None
+            if not message.text.strip():
+                self._notice("warning", "The model sent an empty response.")
+            return "completed"
+
+        results = await executor.finish()
+        self._record_batches(executor, turn.batches)
+        turn.executor = None
+        self._append(Message("tool", list(results)))
+        turn.recent_calls.append({call_signature(c) for c in calls})
+        guarded = [r for r in results if r.content.startswith(LOOP_GUARD_PREFIX)]
+        if not guarded:
+            return None
+        self._notice(
+            "warning",
+            f"Loop guard: {guarded[0].name} was asked for again with the same arguments; it was not run.",
+        )
+        turn.guard_hits += 1
+        return "loop_guard" if turn.guard_hits > 1 else None  # warned once and still repeating: stop
+
+    async def _repair_after_cancel(self, turn: TurnProgress) -> None:
+        """Leave a history the next turn can send: calls that ran keep their results, the others are marked
+        cancelled, and text streamed before the cancel is kept (marked as cut short)."""
+        if turn.executor is not None:
+            await turn.executor.cancel()
+            self._record_batches(turn.executor, turn.batches)
+            self._close_dangling(turn.executor.results())
+        elif (partial := turn.partial_answer()) is not None:
+            self._append(partial)
+        self._close_dangling([])
+
+    def _end(self, turn: TurnProgress, reason: EndReason, error: str | None = None) -> TurnEnded:
+        event = turn.ended(reason, error, self.clock())
+        self.publish(event)
+        return event
+
+    def _notice(self, level: Literal["info", "warning", "error"], text: str) -> None:
+        self.publish(Notice(level, text, self.clock()))
 
     def _record_batches(self, executor: ResponseExecutor, batches: list[BatchFinished]) -> None:
         batches.extend(executor.batches)
@@ -371,30 +327,24 @@ class Agent:
 
     def _close_dangling(self, results: list[ToolResultPart]) -> None:
         """Keep the history valid: every tool call in the last assistant message gets a result."""
-        if not self.state.messages or self.state.messages[-1].role != "assistant":
-            return
-        calls = self.state.messages[-1].tool_calls
-        if not calls:
-            return
-        by_id = {r.tool_call_id: r for r in results}
-        parts = [by_id.get(c.id) or ToolResultPart(c.id, c.name, CANCELLED_RESULT, is_error=True) for c in calls]
-        self._append(Message("tool", list(parts)))
+        closing = dangling_results(self.state.messages[-1] if self.state.messages else None, results)
+        if closing is not None:
+            self._append(closing)
 
-    def _account(self, usage: Usage, emit: Callable[[AgentEvent], None]) -> None:
+    def _account(self, usage: Usage, turn: TurnProgress) -> None:
         info = self.model_info
         cost = info.cost(usage)
         self.meter.record_usage(self.state.messages, usage)
         self.state.usage = self.state.usage + usage
         self.state.cost.add(cost)
         self.state.requests += 1
-        self._turn_usage = self._turn_usage + usage
-        self._turn_cost = None if cost is None or self._turn_cost is None else self._turn_cost + cost
-        emit(
+        turn.add_usage(usage, cost)
+        self.publish(
             UsageUpdated(
                 usage,
                 cost,
-                self._turn_usage,
-                self._turn_cost,
+                turn.usage,
+                turn.cost,
                 self.state.usage,
                 self.state.cost.value,
                 self.context_tokens(),
@@ -408,45 +358,32 @@ class Agent:
         self.state.todos.clear()
         if reset_totals:
             self.state.reset_totals()
-        self.replace_history([])
+        self._replace_history([])
+        self.publish(HistoryCleared(reset_totals, self.clock()))
 
     def undo(self) -> UndoReport:
         """``/undo``: restore the files the last turn changed (see ``agent/checkpoints.py``)."""
         return self.checkpoints.undo(self.ctx)
 
     # -- compaction -------------------------------------------------------------------------------
-    async def _maybe_auto_compact(self, emit: Callable[[AgentEvent], None]) -> None:
-        from tunacode_tui.agent.compaction import split_for_compaction
-
+    async def _maybe_auto_compact(self) -> None:
         window = self.model_info.context_window
         threshold = self.config.settings.auto_compact_threshold
         used = self.context_tokens()
         if not window or used <= threshold * window or not split_for_compaction(self.state.messages)[0]:
             return
-        emit(
-            Notice(
-                "warning",
-                f"Context at {used:,}/{window:,} tokens (over {threshold:.0%}): compacting automatically.",
-                self.clock(),
-            )
+        self._notice(
+            "warning", f"Context at {used:,}/{window:,} tokens (over {threshold:.0%}): compacting automatically."
         )
-        from tunacode_tui.agent.compaction import CompactionFailed
-
         try:
-            await self.compact(emit=emit)
+            await self.compact()
         except CompactionFailed as exc:
-            emit(
-                Notice(
-                    "warning", f"Automatic compaction failed ({exc}); continuing with the full history.", self.clock()
-                )
-            )
+            self._notice("warning", f"Automatic compaction failed ({exc}); continuing with the full history.")
 
     async def compact(self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None) -> str:
         """Summarise and shorten the history. Returns the summary ("" when there was nothing to cut).
         Raises ``CompactionFailed`` (a ProviderError) when the summary is unusable; the history is kept."""
-        from tunacode_tui.agent.compaction import compact_history
-
-        emit = emit or self._emit
+        emit = emit or self.publish
         before = self.context_tokens()
         outcome = await compact_history(
             provider=self.provider,
@@ -459,12 +396,12 @@ class Agent:
         if outcome is None:
             emit(Notice("info", "Nothing to compact yet: the conversation is too short to cut.", self.clock()))
             return ""
-        summary, messages = outcome
-        self.replace_history(messages)
+        self._replace_history(outcome.messages)
+        self.publish(HistoryCompacted(outcome.summary, outcome.kept_count, list(outcome.messages), self.clock()))
         after = self.context_tokens()
         emit(
             Notice(
                 "info", f"Compacted: {before:,} → {after:,} tokens (saved {max(0, before - after):,}).", self.clock()
             )
         )
-        return summary
+        return outcome.summary

@@ -6,28 +6,16 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-# Environment variables that carry provider credentials or endpoints, in the order they are looked up.
-KEY_VARIABLES: dict[str, str] = {
-    "openai": "OPENAI_API_KEY",
-    "anthropic": "ANTHROPIC_API_KEY",
-    "openrouter": "OPENROUTER_API_KEY",
-    "openai-compatible": "OPENAI_API_KEY",
-}
-ENV_KEYS = (
-    "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL",
-)
+from tunacode_tui.core.provider_table import KEY_VARIABLES, PROVIDER_TABLE, PROVIDERS
 
-DEFAULT_MODELS = {
-    "anthropic": "anthropic:claude-sonnet-5-5",
-    "openai": "openai:gpt-5.6-terra",
-    "openrouter": "openrouter:anthropic/claude-sonnet-5.5",
-}
+# Current defaults for a new user, by provider (local servers have none).
+DEFAULT_MODELS: dict[str, str] = {e.name: e.default_model for e in PROVIDER_TABLE if e.default_model}
 
 
 def is_secret_variable(name: str) -> bool:
     """A credential by its name: the provider keys, and any ``*_API_KEY`` (what bash never gets)."""
     upper = name.upper()
-    return upper in KEY_VARIABLES.values() or upper.endswith("_API_KEY")
+    return upper in KEY_VARIABLES or upper.endswith("_API_KEY")
 
 
 def default_max_parallel() -> int:
@@ -79,24 +67,23 @@ class Config:
     @property
     def api_keys(self) -> dict[str, str]:
         keys = {}
-        for provider, var in KEY_VARIABLES.items():
-            value = self.lookup(var)
-            if value:
-                keys[provider] = value
+        for entry in PROVIDER_TABLE:
+            if value := self.lookup(entry.key_env):
+                keys[entry.name] = value
         return keys
 
     @property
     def base_urls(self) -> dict[str, str]:
         urls = {}
-        if url := self.lookup("OPENAI_BASE_URL"):
-            urls["openai"] = url
-            urls["openai-compatible"] = url
-        if url := self.lookup("ANTHROPIC_BASE_URL"):
-            urls["anthropic"] = url
+        for entry in PROVIDER_TABLE:
+            if url := self.lookup(entry.base_url_env):
+                urls[entry.name] = url
         return urls
 
     def has_any_key(self) -> bool:
-        return bool(self.api_keys) or bool(self.lookup("OPENAI_BASE_URL"))
+        # A local server needs no key, only its URL.
+        local = [e.base_url_env for e in PROVIDER_TABLE if not e.key_required]
+        return bool(self.api_keys) or any(self.lookup(var) for var in local)
 
     @property
     def model(self) -> str:
@@ -105,18 +92,14 @@ class Config:
             return env_model
         if self.default_model:
             return self.default_model
-        for provider in ("anthropic", "openai", "openrouter"):
-            if self.lookup(KEY_VARIABLES[provider]):
-                return DEFAULT_MODELS[provider]
+        for provider, model in DEFAULT_MODELS.items():
+            if self.lookup(PROVIDERS[provider].key_env):
+                return model
         return DEFAULT_MODELS["anthropic"]
 
     def secrets(self) -> list[str]:
         """Every credential value we know of, so logs and exports can mask them."""
-        out = []
-        for var in ENV_KEYS:
-            if "KEY" in var and (value := self.lookup(var)):
-                out.append(value)
-        return out
+        return [value for var in sorted(KEY_VARIABLES) if (value := self.lookup(var))]
 
     def to_file_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"settings": self.settings.to_dict(), "env": dict(self.env)}

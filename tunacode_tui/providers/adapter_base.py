@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from tunacode_tui.core.stream import StreamEvent
 from tunacode_tui.providers.error_map import ErrorContext
 from tunacode_tui.providers.errors import ProviderTimeout, mask_url_passwords
-from tunacode_tui.providers.stream import StreamEvent
 
 _END = object()
 

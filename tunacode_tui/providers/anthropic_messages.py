@@ -14,11 +14,7 @@ from typing import Any
 
 import anthropic
 
-from tunacode_tui.providers.adapter_base import SdkAdapter
-from tunacode_tui.providers.base import ChatRequest
-from tunacode_tui.providers.error_map import map_error
-from tunacode_tui.providers.errors import ProviderError, StreamInterrupted
-from tunacode_tui.providers.messages import (
+from tunacode_tui.core.messages import (
     Message,
     Part,
     TextPart,
@@ -28,7 +24,7 @@ from tunacode_tui.providers.messages import (
     Usage,
     decode_arguments,
 )
-from tunacode_tui.providers.stream import (
+from tunacode_tui.core.stream import (
     StreamEnded,
     StreamEvent,
     TextChunk,
@@ -38,6 +34,10 @@ from tunacode_tui.providers.stream import (
     ToolCallReady,
     UsageReported,
 )
+from tunacode_tui.providers.adapter_base import SdkAdapter
+from tunacode_tui.providers.base import ChatRequest
+from tunacode_tui.providers.error_map import map_error
+from tunacode_tui.providers.errors import ProviderError, StreamInterrupted
 
 DEFAULT_MAX_TOKENS = 8192
 

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from tunacode_tui.providers.messages import Message, ToolSpec
-from tunacode_tui.providers.stream import StreamEvent
+from tunacode_tui.core.messages import Message, ToolSpec
+from tunacode_tui.core.stream import StreamEvent
 
 
 @dataclass(slots=True, frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from tunacode_tui.providers.messages import Usage
+from tunacode_tui.core.messages import Usage
 
 LOCAL_PROVIDERS = {"openai-compatible"}
 

@@ -14,11 +14,7 @@ from typing import Any
 
 import openai
 
-from tunacode_tui.providers.adapter_base import SdkAdapter
-from tunacode_tui.providers.base import ChatRequest
-from tunacode_tui.providers.error_map import ErrorContext, map_error
-from tunacode_tui.providers.errors import ProviderError, StreamInterrupted
-from tunacode_tui.providers.messages import (
+from tunacode_tui.core.messages import (
     Message,
     Part,
     TextPart,
@@ -27,7 +23,7 @@ from tunacode_tui.providers.messages import (
     Usage,
     decode_arguments,
 )
-from tunacode_tui.providers.stream import (
+from tunacode_tui.core.stream import (
     StreamEnded,
     StreamEvent,
     TextChunk,
@@ -37,6 +33,10 @@ from tunacode_tui.providers.stream import (
     ToolCallReady,
     UsageReported,
 )
+from tunacode_tui.providers.adapter_base import SdkAdapter
+from tunacode_tui.providers.base import ChatRequest
+from tunacode_tui.providers.error_map import ErrorContext, map_error
+from tunacode_tui.providers.errors import ProviderError, StreamInterrupted
 
 _STOP_REASONS = {"stop": "end_turn", "tool_calls": "tool_use", "function_call": "tool_use", "length": "max_tokens"}
 # Models that take instructions in a ``developer`` message (the SDK types say: "With o1 models and newer").

@@ -11,28 +11,15 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 
+from tunacode_tui.core.provider_table import PROVIDER_NAMES, PROVIDER_TABLE
+from tunacode_tui.core.provider_table import PROVIDERS as PROVIDER_INFO
 from tunacode_tui.providers.base import ModelRef, Provider
 from tunacode_tui.providers.errors import ConfigurationError, MissingApiKey
 
-PROVIDERS: tuple[str, ...] = ("openai", "anthropic", "openrouter", "openai-compatible")
-
-API_KEY_ENV: dict[str, str] = {
-    "openai": "OPENAI_API_KEY",
-    "anthropic": "ANTHROPIC_API_KEY",
-    "openrouter": "OPENROUTER_API_KEY",
-    "openai-compatible": "OPENAI_API_KEY",
-}
-BASE_URL_ENV: dict[str, str] = {
-    "openai": "OPENAI_BASE_URL",
-    "anthropic": "ANTHROPIC_BASE_URL",
-    "openrouter": "OPENROUTER_BASE_URL",
-    "openai-compatible": "OPENAI_BASE_URL",
-}
-DEFAULT_BASE_URLS: dict[str, str] = {
-    "openai": "https://api.openai.com/v1",
-    "anthropic": "https://api.anthropic.com",
-    "openrouter": "https://openrouter.ai/api/v1",
-}
+PROVIDERS: tuple[str, ...] = PROVIDER_NAMES
+API_KEY_ENV: dict[str, str] = {e.name: e.key_env for e in PROVIDER_TABLE}
+BASE_URL_ENV: dict[str, str] = {e.name: e.base_url_env for e in PROVIDER_TABLE}
+DEFAULT_BASE_URLS: dict[str, str] = {e.name: e.default_base_url for e in PROVIDER_TABLE if e.default_base_url}
 # Local servers (Ollama, llama.cpp, LM Studio) do not check the key, but the SDK insists on one.
 PLACEHOLDER_API_KEY = "not-needed"
 # OpenRouter's app attribution headers: requests show up as tunacode in the user's activity page.
@@ -136,7 +123,7 @@ class ProviderPool:
             )
         api_key = _lookup(api_keys, provider, API_KEY_ENV)
         if not api_key:
-            if provider != "openai-compatible":
+            if PROVIDER_INFO[provider].key_required:
                 raise MissingApiKey(provider, API_KEY_ENV[provider])
             api_key = PLACEHOLDER_API_KEY
         key = (provider, base_url.rstrip("/"), api_key, float(timeout))

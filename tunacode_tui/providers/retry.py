@@ -14,8 +14,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 
+from tunacode_tui.core.stream import StreamEvent
 from tunacode_tui.providers.errors import ProviderError, StreamInterrupted
-from tunacode_tui.providers.stream import StreamEvent
 
 OnRetry = Callable[[ProviderError, float, int], None]
 """Called before each retry with the error, the delay in seconds and the retry number (1 = first retry)."""

@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tunacode_tui.agent.events import BatchFinished, ToolCallFinished
+from tunacode_tui.core.events import BatchFinished, ToolCallFinished
 
 
 @dataclass(slots=True, frozen=True)

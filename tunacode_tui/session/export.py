@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from tunacode_tui.agent.state import SessionState
-from tunacode_tui.providers.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart
+from tunacode_tui.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart
+from tunacode_tui.core.state import SessionState
 from tunacode_tui.session.redact import mask_secrets
 from tunacode_tui.session.store import LoadedSession
 

@@ -19,23 +19,25 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tunacode_tui import __version__
-from tunacode_tui.agent.events import (
+from tunacode_tui.config.paths import sessions_dir
+from tunacode_tui.core.events import (
     AgentEvent,
     BatchFinished,
+    HistoryCleared,
+    HistoryCompacted,
+    MessageAppended,
+    ModelChanged,
     Notice,
     ToolCallFinished,
     TurnEnded,
     UsageUpdated,
 )
-from tunacode_tui.config.paths import sessions_dir
-from tunacode_tui.providers.messages import Message
+from tunacode_tui.core.messages import Message
+from tunacode_tui.core.state import SessionState
 from tunacode_tui.session.redact import mask_data
-
-if TYPE_CHECKING:
-    from tunacode_tui.agent.loop import Agent
 
 log = logging.getLogger("tunacode.session")
 
@@ -230,7 +232,7 @@ class SessionJournal:
                 )
 
     def message(self, msg: Message) -> None:
-        """A message appended to the live history (the agent's ``on_message`` hook)."""
+        """A message appended to the live history (a ``MessageAppended`` event)."""
         self._write("message", message=msg.to_dict())
 
     def event(self, ev: object) -> bool:
@@ -331,48 +333,42 @@ class SessionJournal:
         return f"SessionJournal({str(self.path)!r})"
 
 
-def describe_compaction(messages: list[Message]) -> tuple[str, int]:
-    """(summary, number of messages kept verbatim) for a history produced by ``compact_history``."""
-    from tunacode_tui.agent.compaction import SUMMARY_PREFIX
+class JournalListener:
+    """Journals everything an agent reports: one more listener of its event stream (``Agent.subscribe``).
 
-    if messages and messages[0].role == "user" and messages[0].text.startswith(SUMMARY_PREFIX):
-        return messages[0].text[len(SUMMARY_PREFIX):], max(0, len(messages) - 2)
-    return "", len(messages)
-
-
-def attach(agent: Agent, journal: SessionJournal) -> Callable[[Sink], Sink]:
-    """Journal everything ``agent`` does; returns ``wrap_sink`` to put around the run's event sink.
-
-    Messages, compaction and model switches come from the agent's hooks; tool timings, batches and usage
-    from the events; todo changes are noticed after each tool call, since the todo tool edits the shared
-    list in place.
+    Messages, compactions, clears and model switches arrive as their own events; tool timings, batches and
+    usage as the turn's events. Todo changes are noticed after each tool call, since the todo tool edits
+    the shared list in place. A failed write is reported once through ``report`` (the agent's ``publish``),
+    so the user learns the session stopped being saved.
     """
 
-    def history_replaced(messages: list[Message]) -> None:
-        if messages:
-            summary, kept = describe_compaction(messages)
-            journal.compaction(summary, kept, messages)
-        else:
-            journal.clear()
+    def __init__(
+        self, journal: SessionJournal, state: SessionState, *, report: Sink | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.journal = journal
+        self.state = state
+        self.report = report
+        self.clock = clock
+        self._todos = copy.deepcopy(state.todos)
+        self._reported = journal.failed is not None
 
-    agent.on_message = journal.message
-    agent.on_history_replaced = history_replaced
-    agent.on_model_changed = lambda model: journal.settings(model=str(model))
-    last_todos = [copy.deepcopy(agent.state.todos)]
-
-    def wrap_sink(emit: Sink) -> Sink:
-        reported = [journal.failed is not None]
-
-        def sink(event: AgentEvent) -> None:
-            journal.event(event)
-            if isinstance(event, ToolCallFinished | TurnEnded) and agent.state.todos != last_todos[0]:
-                last_todos[0] = copy.deepcopy(agent.state.todos)
-                journal.todos(last_todos[0])
-            emit(event)
-            if journal.failed is not None and not reported[0]:
-                reported[0] = True
-                emit(Notice("error", journal.failed, agent.clock()))
-
-        return sink
-
-    return wrap_sink
+    def __call__(self, event: AgentEvent) -> None:
+        journal = self.journal
+        match event:
+            case MessageAppended(message=message):
+                journal.message(message)
+            case HistoryCompacted(summary=summary, kept_count=kept, messages=messages):
+                journal.compaction(summary, kept, messages)
+            case HistoryCleared(totals=totals):
+                journal.clear(totals=totals)
+            case ModelChanged(model=model):
+                journal.settings(model=model)
+            case _:
+                journal.event(event)
+        if isinstance(event, ToolCallFinished | TurnEnded) and self.state.todos != self._todos:
+            self._todos = copy.deepcopy(self.state.todos)
+            journal.todos(self._todos)
+        if journal.failed is not None and not self._reported and self.report is not None:
+            self._reported = True
+            self.report(Notice("error", journal.failed, self.clock()))

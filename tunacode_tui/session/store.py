@@ -15,10 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tunacode_tui.agent.events import BatchFinished, ToolCallFinished
-from tunacode_tui.agent.state import SessionState
 from tunacode_tui.config.paths import sessions_dir
-from tunacode_tui.providers.messages import Message, ToolResultPart, Usage
+from tunacode_tui.core.events import BatchFinished, ToolCallFinished
+from tunacode_tui.core.messages import Message, ToolResultPart, Usage
+from tunacode_tui.core.state import SessionState
 from tunacode_tui.session.journal import SUFFIX, SessionFileError, SessionJournal, read_header
 
 PREVIEW_CHARS = 80

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from tunacode_tui.providers.messages import ToolSpec
+from tunacode_tui.core.messages import ToolSpec
 
 
 class ToolError(Exception):

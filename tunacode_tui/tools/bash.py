@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from tunacode_tui.core.provider_table import KEY_VARIABLES
 from tunacode_tui.tools.args import check_known, get_number, get_str, require_str
 from tunacode_tui.tools.base import Tool, ToolCancelled, ToolContext, ToolError, ToolOutput
 from tunacode_tui.tools.paths import resolve_path
@@ -28,7 +29,7 @@ MAX_OUTPUT_CHARS = 30_000
 PIPE_GRACE_S = 0.5
 TERM_GRACE_S = 1.0
 KILL_WAIT_S = 1.0
-SECRET_NAMES = frozenset({"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY"})
+SECRET_NAMES = KEY_VARIABLES
 
 
 # Process groups of the commands running now, so a hang-up can end them even when no await will run again.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from tunacode_tui.providers.messages import ToolSpec
+from tunacode_tui.core.messages import ToolSpec
 from tunacode_tui.tools.base import Tool
 from tunacode_tui.tools.bash import BashTool
 from tunacode_tui.tools.glob import GlobTool

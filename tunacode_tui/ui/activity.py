@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tunacode_tui.agent.events import (
+from tunacode_tui.core.events import (
     AgentEvent,
     BatchFinished,
     BatchGrew,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from tunacode_tui.agent.events import AgentEvent
+from tunacode_tui.core.events import AgentEvent
 
 
 class AgentEventPosted(Message, bubble=False):

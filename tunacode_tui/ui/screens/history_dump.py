@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
-from tunacode_tui.providers.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart
+from tunacode_tui.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart
 from tunacode_tui.session.redact import mask_secrets
 from tunacode_tui.ui import format as fmt
 

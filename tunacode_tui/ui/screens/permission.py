@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from tunacode_tui.agent.events import PermissionDecision
+from tunacode_tui.core.events import PermissionDecision
 from tunacode_tui.ui.highlighting import describe_request
 
 

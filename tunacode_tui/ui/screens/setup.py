@@ -13,20 +13,11 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
-from tunacode_tui.config.settings import DEFAULT_MODELS, KEY_VARIABLES, Config
+from tunacode_tui.config.settings import DEFAULT_MODELS, Config
+from tunacode_tui.core.provider_table import PROVIDER_TABLE
+from tunacode_tui.core.provider_table import PROVIDERS as PROVIDER_INFO
 
-PROVIDERS: tuple[tuple[str, str], ...] = (
-    ("Anthropic", "anthropic"),
-    ("OpenAI", "openai"),
-    ("OpenRouter", "openrouter"),
-    ("OpenAI-compatible (local or self-hosted)", "openai-compatible"),
-)
-BASE_URL_VARIABLES = {
-    "openai": "OPENAI_BASE_URL",
-    "openai-compatible": "OPENAI_BASE_URL",
-    "anthropic": "ANTHROPIC_BASE_URL",
-    "openrouter": "OPENROUTER_BASE_URL",
-}
+PROVIDERS: tuple[tuple[str, str], ...] = tuple((entry.label, entry.name) for entry in PROVIDER_TABLE)
 EXAMPLE_MODELS = {"openai-compatible": "openai-compatible:llama3.1"}
 
 
@@ -47,11 +38,12 @@ def apply_setup(config: Config, provider: str, key: str, model: str, base_url: s
     from tunacode_tui.providers.registry import parse_model_name
 
     key, model, base_url = key.strip(), model.strip(), base_url.strip()
-    if provider not in KEY_VARIABLES:
+    entry = PROVIDER_INFO.get(provider)
+    if entry is None:
         raise SetupError("Choose a provider.")
-    if not key and provider != "openai-compatible":
+    if not key and entry.key_required:
         raise SetupError(f"Paste your {provider} API key (it is saved to the config file, readable only by you).")
-    if provider == "openai-compatible" and not base_url:
+    if entry.default_base_url is None and not base_url:
         raise SetupError("An OpenAI-compatible endpoint needs its base URL, e.g. http://localhost:11434/v1.")
     if base_url and not base_url.startswith(("http://", "https://")):
         raise SetupError(f"The base URL must start with http:// or https://, got {base_url!r}.")
@@ -64,9 +56,9 @@ def apply_setup(config: Config, provider: str, key: str, model: str, base_url: s
     except ConfigurationError as exc:
         raise SetupError(str(exc)) from None
     if key:
-        config.env[KEY_VARIABLES[provider]] = key
+        config.env[entry.key_env] = key
     if base_url:
-        config.env[BASE_URL_VARIABLES[provider]] = base_url
+        config.env[entry.base_url_env] = base_url
     config.default_model = model
     return model
 
@@ -122,11 +114,12 @@ class SetupScreen(Screen[bool]):
         if self.model.value.strip() in defaults:  # only replace a value the user did not type
             self.model.value = DEFAULT_MODELS.get(provider, "")
         self.model.placeholder = DEFAULT_MODELS.get(provider) or EXAMPLE_MODELS.get(provider, "provider:model")
-        self.key.placeholder = "optional for a local server" if provider == "openai-compatible" else "sk-…"
+        required = PROVIDER_INFO[provider].key_required
+        self.key.placeholder = "sk-…" if required else "optional for a local server"
         self._describe_key(provider)
 
     def _describe_key(self, provider: str) -> None:
-        variable = KEY_VARIABLES[provider]
+        variable = PROVIDER_INFO[provider].key_env
         note = ""
         if os.environ.get(variable) or self.config.captured.get(variable):
             note = f"{variable} is set in your environment; it takes precedence over a key saved here."

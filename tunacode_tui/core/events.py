@@ -10,7 +10,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from tunacode_tui.providers.messages import Message, Usage
+from tunacode_tui.core.messages import Message, Usage
 
 
 @dataclass(slots=True)
@@ -183,9 +183,43 @@ class TurnEnded:
     t: float = 0.0
 
 
+@dataclass(slots=True)
+class MessageAppended:
+    """A message joined the live history (a prompt, an answer, a set of tool results)."""
+
+    message: Message
+    t: float
+
+
+@dataclass(slots=True)
+class HistoryCompacted:
+    """The live history was replaced by ``messages``: a summary plus the ``kept_count`` most recent messages.
+    The history before stays in the session file; this records what the model sees from now on."""
+
+    summary: str
+    kept_count: int
+    messages: list[Message]
+    t: float
+
+
+@dataclass(slots=True)
+class HistoryCleared:
+    """``/clear``: the conversation starts over; ``totals`` also zeroed tokens, cost and timings."""
+
+    totals: bool
+    t: float
+
+
+@dataclass(slots=True)
+class ModelChanged:
+    model: str
+    t: float
+
+
 AgentEvent = (
     TurnStarted | RequestStarted | TextDelta | ThinkingDelta | AssistantMessageAdded | BatchStarted | BatchGrew
     | ToolCallStarted | ToolCallFinished | BatchFinished | UsageUpdated | Notice | PermissionRequested | TurnEnded
+    | MessageAppended | HistoryCompacted | HistoryCleared | ModelChanged
 )
 
 

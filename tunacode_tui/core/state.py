@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tunacode_tui.agent.events import BatchFinished, ToolCallFinished
-from tunacode_tui.providers.messages import Message, Usage
+from tunacode_tui.core.events import BatchFinished, ToolCallFinished
+from tunacode_tui.core.messages import Message, Usage
 
 
 @dataclass(slots=True)

@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from tunacode_tui.providers import tokens
-from tunacode_tui.providers.messages import (
+from tunacode_tui.core.messages import (
     Message,
     TextPart,
     ThinkingPart,
@@ -20,6 +19,7 @@ from tunacode_tui.providers.messages import (
     ToolSpec,
     Usage,
 )
+from tunacode_tui.providers import tokens
 
 # Per-message framing the APIs add (role markers, separators): a few tokens each.
 MESSAGE_OVERHEAD = 4
@@ -66,10 +66,13 @@ class ContextMeter:
             self._reported = (len(messages), usage.prompt_tokens + usage.output_tokens)
         self._history_id = id(messages)
 
-    def invalidate(self) -> None:
-        """The history was rewritten (compaction, clear, resume): fall back to local counts."""
+    def invalidate(self, messages: list[Message]) -> None:
+        """The history was rewritten (compaction, clear, resume): fall back to local counts, and forget the
+        counts of messages that left the history, so a long session's cache does not keep every message
+        it ever counted alive."""
         self._reported = None
-        live = {id(m) for m, _ in self._cache.values()}
+        live = {id(m) for m in messages}
+        # An entry holds its message, so an id in ``live`` cannot belong to another object.
         self._cache = {k: v for k, v in self._cache.items() if k in live}
 
     def estimate(self, system: str, tools: list[ToolSpec], messages: list[Message]) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tunacode_tui.providers.messages import Message, ToolCallPart, Usage
+from tunacode_tui.core.messages import Message, ToolCallPart, Usage
 
 
 @dataclass(slots=True, frozen=True)
