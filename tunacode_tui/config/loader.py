@@ -157,7 +157,8 @@ def save_config(config: Config, path: Path | None = None) -> Path:
         data["settings"] = {**existing["settings"], **config.settings.to_dict()}
     # A value set for this run only (--max-parallel, TUNACODE_MAX_PARALLEL) is not the user's saved choice:
     # keep what the file had, or leave the setting out.
-    old_settings = existing.get("settings") if isinstance(existing.get("settings"), dict) else {}
+    saved = existing.get("settings")
+    old_settings: dict[str, Any] = saved if isinstance(saved, dict) else {}
     for source_key, source in config.sources.items():
         name = source_key.removeprefix("settings.")
         if source in ("env", "cli") and source_key.startswith("settings."):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -180,7 +181,7 @@ def part_to_dict(part: Part) -> dict[str, Any]:
     return asdict(part)
 
 
-_PART_TYPES: dict[str, type] = {
+_PART_TYPES: dict[str, Callable[..., Part]] = {
     "text": TextPart,
     "thinking": ThinkingPart,
     "tool_call": ToolCallPart,

@@ -175,6 +175,7 @@ class BashTool(Tool):
                 transport, protocol = await _settled(start)
                 _RUNNING_GROUPS.add(transport.get_pid())
                 raise
+            assert transport is not None
             _RUNNING_GROUPS.add(transport.get_pid())
             try:
                 await asyncio.wait_for(asyncio.shield(protocol.exited), timeout)
@@ -208,6 +209,7 @@ class BashTool(Tool):
                     _RUNNING_GROUPS.discard(transport.get_pid())
                     transport.close()
 
+        assert transport is not None  # an OSError or a cancel before the start raised above
         exit_code = transport.get_returncode()
         if cancelled:
             ran = loop.time() - started

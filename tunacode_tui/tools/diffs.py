@@ -91,18 +91,18 @@ def _as_text(chunk: str | bytes) -> str:
 
 
 def _line_start(text: Any, pos: int, context: int, nl: Any) -> int:
-    start = text.rfind(nl, 0, pos) + 1
+    start = int(text.rfind(nl, 0, pos)) + 1
     for _ in range(context):
         if start == 0:
             break
-        start = text.rfind(nl, 0, start - 1) + 1
+        start = int(text.rfind(nl, 0, start - 1)) + 1
     return start
 
 
 def _line_end(text: Any, pos: int, context: int, nl: Any) -> int:
-    end = text.find(nl, pos)
+    end = int(text.find(nl, pos))
     for _ in range(context):
         if end < 0:
             break
-        end = text.find(nl, end + 1)
+        end = int(text.find(nl, end + 1))
     return len(text) if end < 0 else end + 1

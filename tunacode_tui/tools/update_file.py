@@ -270,7 +270,11 @@ def _read(path: Path, shown: str) -> tuple[bytes, tuple[int, int, int] | None]:
 def _locate(buffer: Any, old: str, new: str) -> tuple[Any, Any, int]:
     """Match old_text against the file's line endings: models send LF even when the file is CRLF.
     ``buffer`` is the file's text, or its UTF-8 bytes (then the matches come back as bytes too)."""
-    as_buffer = (lambda t: t) if isinstance(buffer, str) else (lambda t: t.encode("utf-8"))
+    as_bytes = not isinstance(buffer, str)
+
+    def as_buffer(text: str) -> Any:
+        return text.encode("utf-8") if as_bytes else text
+
     eol = _dominant_eol(buffer)
     old_eol, new_eol = as_buffer(_with_eol(old, eol)), as_buffer(_with_eol(new, eol))
     count = buffer.count(old_eol)
