@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import functools
 import hashlib
 import os
 import threading
@@ -184,13 +185,12 @@ def _plan(path: Path, shown: str, old: str, new: str, replace_all: bool, expecte
         diff = unified_diff(text, _as_text(_replace(buffer, old_m, new_m, limit)), shown)
     else:  # difflib over a whole big file costs many times its size in memory: diff the edited regions only
         diff = region_diff(buffer, old_m, new_m, limit, shown)
+    payload: Callable[[], Iterable[bytes]]
     if isinstance(buffer, bytes):
-        data_b, old_b, new_b = buffer, old_m, new_m
-        payload: Callable[[], Iterable[bytes]] = lambda: _spliced(data_b, old_b, new_b, limit)  # noqa: E731
+        payload = functools.partial(_spliced, buffer, old_m, new_m, limit)
     else:
-        updated = _replace(buffer, old_m, new_m, limit)
-        del buffer
-        payload = lambda: encode_chunks(updated, encoding)  # noqa: E731
+        payload = functools.partial(encode_chunks, _replace(buffer, old_m, new_m, limit), encoding)
+        del buffer  # only the new text is kept until it is written
     return _Plan(payload, count if replace_all else 1, first_line, diff, signature)
 
 

@@ -225,16 +225,21 @@ def _end_commands_on_hangup(app: App[Any]) -> None:
     if not hasattr(signal, "SIGHUP"):
         return
 
+    def die_of_hangup() -> None:
+        # The default action, as if we had never caught it: the exit status says "hang-up".
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGHUP)
+
     def on_hangup(signum: int, frame: object) -> None:
         from tunacode_tui.tools.bash import kill_running_commands
 
         kill_running_commands()
-        watchdog = threading.Timer(5.0, os._exit, (128 + signum,))
+        watchdog = threading.Timer(5.0, die_of_hangup)
         watchdog.daemon = True
         watchdog.start()
         try:
             app.call_later(app.exit, None, 128 + signum)
         except Exception:
-            os._exit(128 + signum)
+            die_of_hangup()
 
     signal.signal(signal.SIGHUP, on_hangup)
