@@ -76,3 +76,20 @@ def test_clean_text_is_consistent() -> None:
     assert clean_text("déjà vu ✓") == "déjà vu ✓"
     assert clean_text(os.fsdecode(b"a\xff\xfeb")) == "a\\xff\\xfeb"
     assert clean_text("lone \ud800 high") == "lone \ufffd high"
+
+
+async def test_undecodable_bytes_read_the_same_everywhere(tmp_path: Path) -> None:
+    """The same undecodable byte reads as the same escape in a file name (list_dir, glob), in a command's
+    output (bash) and in a matched line (grep, both backends), so the model sees one spelling of it."""
+    from tunacode_tui.tools.base import ToolContext
+    from tunacode_tui.tools.bash import BashTool
+    from tunacode_tui.tools.grep import GrepTool, find_rg
+
+    (tmp_path / "menu.txt").write_bytes(b"caf\xe9 au lait\n")
+    ctx = ToolContext(root=tmp_path)
+    out = await BashTool().run({"command": "printf 'caf\\351\\n'"}, ctx)
+    assert out.content.startswith("caf\\xe9\n")
+    for backend in ("rg", "python") if find_rg() else ("python",):
+        found = await GrepTool(backend=backend).run({"pattern": "au lait"}, ctx)
+        assert "caf\\xe9 au lait" in found.content, (backend, found.content)
+    assert clean_text(os.fsdecode(b"caf\xe9")) == "caf\\xe9"

@@ -61,7 +61,7 @@ class OutputBuffer:
         self.head = ""
         self.tail = ""
         self.total = 0
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="backslashreplace")
 
     def feed(self, data: bytes, final: bool = False) -> None:
         text = self._decoder.decode(data, final)

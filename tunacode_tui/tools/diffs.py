@@ -87,7 +87,7 @@ def region_diff(text: str | bytes, old: str | bytes, new: str | bytes, limit: in
 
 
 def _as_text(chunk: str | bytes) -> str:
-    return chunk if isinstance(chunk, str) else chunk.decode("utf-8", errors="replace")
+    return chunk if isinstance(chunk, str) else chunk.decode("utf-8", errors="backslashreplace")
 
 
 def _line_start(text: Any, pos: int, context: int, nl: Any) -> int:

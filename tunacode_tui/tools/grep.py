@@ -259,7 +259,7 @@ def _rg_target(root: Path, target: Path) -> str:
 
 
 def _parse_rg_line(raw: bytes) -> GrepLine | None:
-    text = raw.decode("utf-8", errors="replace").rstrip("\n")
+    text = raw.decode("utf-8", errors="backslashreplace").rstrip("\n")
     path, sep, rest = text.partition("\0")
     if not sep:
         return None  # a "--" group separator; we draw our own
