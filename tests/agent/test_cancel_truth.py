@@ -102,3 +102,41 @@ def test_cancelled_write_file_creates_nothing(llm_server: FakeLLMServer, tmp_pat
     assert _finished(events, "write_file").status == "cancelled"
     assert not (tmp_path / "new.py").exists()
     assert not list(tmp_path.glob(".new.py.*.tmp"))
+
+
+def test_cancel_while_the_checkpoint_is_saved_leaves_nothing_to_undo(llm_server: FakeLLMServer, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cancel while the /undo checkpoint was being saved (in its thread) left it open, so /undo took the
+    untouched file for one "changed since" and refused to call the turn empty."""
+    from tunacode_tui.agent.checkpoints import Checkpoints
+
+    big = tmp_path / "big.py"
+    big.write_text(ORIGINAL)
+    entered, proceed = threading.Event(), threading.Event()
+    real = Checkpoints.before_change
+
+    def held_save(self, tool, args, ctx):  # type: ignore[no-untyped-def]
+        entered.set()
+        proceed.wait(30)
+        return real(self, tool, args, ctx)
+
+    monkeypatch.setattr(Checkpoints, "before_change", held_save)
+    llm_server.add(tool_call("update_file", {"file_path": "big.py", "old_text": "TARGET = 1",
+                                             "new_text": "TARGET = 2"}))
+    agent, pool = make_agent(llm_server, tmp_path)
+    events: list = []
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(agent.run_turn("edit it", allow_all(events)))
+        await asyncio.to_thread(entered.wait, 30)
+        task.cancel()
+        await asyncio.sleep(0)
+        proceed.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await pool.aclose()
+
+    asyncio.run(scenario())
+    assert big.read_text() == ORIGINAL
+    assert _finished(events, "update_file").status == "cancelled"
+    assert agent.undo().summary() == "Nothing to undo."

@@ -376,7 +376,16 @@ class ResponseExecutor:
         touched = None
         try:
             if checkpoints is not None and not tool.read_only:
-                touched = await asyncio.to_thread(checkpoints.before_change, call.name, call.arguments, self._ctx)
+                saving = asyncio.ensure_future(
+                    asyncio.to_thread(checkpoints.before_change, call.name, call.arguments, self._ctx)
+                )
+                try:
+                    touched = await asyncio.shield(saving)
+                except asyncio.CancelledError:
+                    # The save goes on in its thread: wait for it, so the ``finally`` below closes it with the
+                    # file unchanged; left open, /undo would take the untouched file for one changed since.
+                    touched = await _outcome(saving)
+                    raise
             output = await tool.run(call.arguments, self._ctx)
         except ToolCancelled as exc:  # stopped part-way: the tool says what had already happened
             return False, str(exc), None, "cancelled"
@@ -392,6 +401,16 @@ class ResponseExecutor:
                 # Also after a cancel: a write may have landed while we were told to stop.
                 checkpoints.after_change(touched)
         return True, output.content, output.display, "done"
+
+
+async def _outcome(future: asyncio.Future[Any]) -> Any:
+    """``future``'s result once it is done, waiting through further cancels (None if it failed)."""
+    while not future.done():
+        try:
+            await asyncio.wait([future])
+        except asyncio.CancelledError:
+            continue
+    return None if future.cancelled() or future.exception() is not None else future.result()
 
 
 def union_length(intervals: list[tuple[float, float]]) -> float:
