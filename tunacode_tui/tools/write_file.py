@@ -12,7 +12,7 @@ from tunacode_tui.tools.args import check_known, require_str
 from tunacode_tui.tools.base import Tool, ToolContext, ToolError, ToolOutput
 from tunacode_tui.tools.diffs import added_diff
 from tunacode_tui.tools.file_window import split_lines
-from tunacode_tui.tools.fileio import atomic_write
+from tunacode_tui.tools.fileio import WriteCancelled, atomic_write
 from tunacode_tui.tools.paths import display_path, resolve_path
 from tunacode_tui.tools.read_cache import get_file_hashes, get_read_cache
 from tunacode_tui.tools.settle import settle_in_thread
@@ -68,6 +68,8 @@ def _create(path: Path, data: bytes, given: str, stop: threading.Event | None = 
         raise ToolError(f"{given} is a folder; choose a file name inside it.")
     if path.exists() or path.is_symlink():
         raise ToolError(exists)
+    if stop is not None and stop.is_set():  # cancelled before anything was made: not even the folders
+        raise WriteCancelled("cancelled before the file was created")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
