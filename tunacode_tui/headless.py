@@ -32,6 +32,7 @@ from tunacode_tui.core.events import (
     TurnEnded,
     UsageUpdated,
 )
+from tunacode_tui.providers.errors import mask_url_passwords
 
 OutputFormat = Literal["text", "json", "stream-json"]
 
@@ -64,7 +65,7 @@ class JsonLinesSink:
         # ``t`` is when the record was written, so it is monotonic across the stream; event times that
         # can precede it (a batch's start, a call's start) travel as their own fields.
         record = {"type": kind, "t": _round(max(t, time.monotonic()) - self.t0), **fields}
-        self.out.write(json.dumps(record, default=str) + "\n")
+        self.out.write(mask_url_passwords(json.dumps(record, default=str)) + "\n")
         self.out.flush()
 
     def __call__(self, event: AgentEvent) -> None:
@@ -170,7 +171,7 @@ async def run_headless(
     measure_batches: bool = False,
 ) -> int:
     from tunacode_tui.agent.factory import SessionChoiceError, open_session_agent
-    from tunacode_tui.providers.errors import ConfigurationError
+    from tunacode_tui.providers.errors import ConfigurationError, MissingApiKey
     from tunacode_tui.providers.registry import ProviderPool
 
     out = out or sys.stdout
@@ -185,6 +186,14 @@ async def run_headless(
     for warning in bundle.warnings:
         print(f"tunacode: {warning}", file=sys.stderr)
     agent = bundle.agent
+    try:
+        agent.provider  # noqa: B018 - a missing key is a configuration error: exit 2 before any request
+    except (ConfigurationError, MissingApiKey) as exc:
+        print(f"tunacode: {exc}", file=sys.stderr)
+        await pool.aclose()
+        if bundle.journal is not None:
+            bundle.journal.close()
+        return EXIT_CONFIG
     agent.state.yolo = yolo
     sink = JsonLinesSink(out, fmt, yolo=yolo, t0=t0)
     task = asyncio.ensure_future(agent.run_turn(prompt, sink))
@@ -193,6 +202,9 @@ async def run_headless(
     try:
         loop.add_signal_handler(signal.SIGINT, lambda: running[0].cancel())
         loop.add_signal_handler(signal.SIGTERM, lambda: running[0].cancel())
+        # A hang-up (the terminal or the ssh session closed) cancels like Ctrl+C, so running bash
+        # commands are killed with their process group instead of left running under PID 1.
+        loop.add_signal_handler(signal.SIGHUP, lambda: running[0].cancel())
     except (NotImplementedError, RuntimeError):
         pass
     try:
@@ -206,7 +218,7 @@ async def run_headless(
         print("tunacode: cancelled", file=sys.stderr)
         return EXIT_CANCELLED
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
         await pool.aclose()
@@ -243,7 +255,7 @@ async def run_headless(
             print(f"tunacode: batch #{m.batch} ({m.size} calls, cap {m.cap}): {_measured_text(m)}", file=sys.stderr)
     out.flush()
     if ended.reason == "error":
-        print(f"tunacode: {ended.error}", file=sys.stderr)
+        print(f"tunacode: {mask_url_passwords(ended.error or '')}", file=sys.stderr)
         return EXIT_ERROR
     if ended.reason in ("max_iterations", "loop_guard"):
         print(f"tunacode: stopped: {ended.reason.replace('_', ' ')} reached", file=sys.stderr)

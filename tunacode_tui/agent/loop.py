@@ -45,7 +45,7 @@ from tunacode_tui.core.events import (
     TurnStarted,
     UsageUpdated,
 )
-from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart, ToolSpec, Usage
+from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart, ToolSpec, Usage, clean_message
 from tunacode_tui.core.state import SessionState
 from tunacode_tui.core.stream import StreamEnded
 from tunacode_tui.providers import catalog
@@ -144,10 +144,12 @@ class Agent:
         self._emit(event)
 
     def _append(self, message: Message) -> None:
+        message = clean_message(message)  # one bad byte must never poison every later request
         self.state.messages.append(message)
         self.publish(MessageAppended(message, self.clock()))
 
     def _replace_history(self, messages: list[Message]) -> None:
+        messages = [clean_message(m) for m in messages]
         self.state.messages[:] = messages
         self.meter.invalidate(self.state.messages)
 
