@@ -110,6 +110,30 @@ def test_save_keeps_unknown_keys(cfg_path: Path) -> None:
     assert data["future_key"] == 1 and data["settings"]["future_setting"] is True
 
 
+@pytest.mark.parametrize(("settings", "needle"), [
+    ({"request_timeout": 0}, "greater than 0"),
+    ({"request_timeout": -5}, "greater than 0"),
+    ({"auto_compact_threshold": -0.5}, "above 0 and at most 1"),
+    ({"auto_compact_threshold": 1.5}, "above 0 and at most 1"),
+    ({"context_window": 1}, "too small"),
+])
+def test_out_of_range_settings_are_rejected_clearly(cfg_path: Path, settings: dict, needle: str) -> None:
+    """request_timeout <= 0, negative thresholds and context_window: 1 were accepted (issue 12, low)."""
+    cfg_path.parent.mkdir(parents=True)
+    cfg_path.write_text(json.dumps({"settings": settings}))
+    with pytest.raises(ConfigError, match=needle) as info:
+        load_config()
+    assert str(cfg_path) in str(info.value) and next(iter(settings)) in str(info.value)
+
+
+def test_deeply_nested_config_is_a_clear_error(cfg_path: Path) -> None:
+    """A RecursionError traceback instead of a message (issue 12, low)."""
+    cfg_path.parent.mkdir(parents=True)
+    cfg_path.write_text('{"settings": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_config()
+
+
 def test_one_provider_table_serves_config_registry_setup_and_bash(cfg_path: Path) -> None:
     """The setup screen saves OPENROUTER_BASE_URL; config must read it and the registry must use it."""
     from tunacode_tui.core.provider_table import PROVIDER_TABLE

@@ -57,3 +57,20 @@ def test_mcp_is_imported_by_the_connection_module_alone() -> None:
                        if any(line.strip().startswith(("import mcp", "from mcp ", "from mcp.", "from mcp_types"))
                               for line in p.read_text().splitlines()))
     assert importers == ["tools/mcp/connection.py"]
+
+
+def test_core_imports_only_the_standard_library_and_itself() -> None:
+    """The contract in pyproject.toml names a few packages; this checks every import of core/ statically."""
+    import ast
+    from pathlib import Path
+
+    import tunacode_tui.core
+
+    allowed = set(sys.stdlib_module_names) | {"__future__"}
+    for path in Path(tunacode_tui.core.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            for name in names:
+                top = name.split(".")[0]
+                assert top in allowed or name.startswith("tunacode_tui.core"), f"{path.name} imports {name}"

@@ -78,3 +78,23 @@ async def test_quitting_setup_exits_cleanly(project: Path) -> None:
     assert app.return_code == 0
     assert not config_file().exists()
     assert "OPENAI_API_KEY" not in os.environ
+
+
+async def test_setup_does_not_save_a_one_off_max_parallel(project: Path) -> None:
+    """`tunacode --max-parallel 1 --setup` saved max_parallel: 1 for every later run (issue 12, low)."""
+    config = Config()
+    config.settings.max_parallel = 1
+    config.sources["settings.max_parallel"] = "cli"  # what cli.main records for --max-parallel
+    app = make_app(config, root=project)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, SetupScreen)
+        screen.provider.value = "openai"
+        await pilot.pause()
+        await pilot.click("#key")
+        await pilot.press(*"sk-test-123")
+        await pilot.click("#save")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the chat")
+    saved = json.loads(config_file().read_text(encoding="utf-8"))
+    assert "max_parallel" not in saved.get("settings", {})
+    assert load_config().settings.max_parallel != 1 or os.cpu_count() == 1

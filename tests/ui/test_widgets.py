@@ -74,7 +74,7 @@ def make_batch() -> ActivityLog:
 def test_activity_log_builds_batches_from_events() -> None:
     record = make_batch().batches[1]
     assert (record.size, record.status, record.wall) == (2, "failed", pytest.approx(0.12))
-    assert record.speedup == pytest.approx(0.2 / 0.12)
+    assert record.overlap == pytest.approx(0.2 / 0.12)
     assert [c.summary for c in record.calls.values()] == ["path=a", "path=b"]
     assert record.calls["y"].error == "Error: no" and record.calls["x"].error is None
 

@@ -42,12 +42,16 @@ def build_agent(
             timeout=config.settings.request_timeout,
         )
 
+    from tunacode_tui.tools.fileio import clean_stale_temps
+
+    root = (root or Path.cwd()).resolve()
+    clean_stale_temps(root)  # what a killed write left at the top of the project (our own pattern only)
     return Agent(
         config=config,
         model=ref,
         provider_factory=factory,
         tools=default_tools(),
-        root=(root or Path.cwd()).resolve(),
+        root=root,
         state=state,
         spawner=spawner,
     )

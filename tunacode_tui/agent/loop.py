@@ -45,7 +45,7 @@ from tunacode_tui.core.events import (
     TurnStarted,
     UsageUpdated,
 )
-from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart, ToolSpec, Usage
+from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart, ToolSpec, Usage, clean_message
 from tunacode_tui.core.state import SessionState
 from tunacode_tui.core.stream import StreamEnded
 from tunacode_tui.providers import catalog
@@ -150,10 +150,12 @@ class Agent:
         self._emit(event)
 
     def _append(self, message: Message) -> None:
+        message = clean_message(message)  # one bad byte must never poison every later request
         self.state.messages.append(message)
         self.publish(MessageAppended(message, self.clock()))
 
     def _replace_history(self, messages: list[Message]) -> None:
+        messages = [clean_message(m) for m in messages]
         self.state.messages[:] = messages
         self.meter.invalidate(self.state.messages)
 
@@ -182,7 +184,8 @@ class Agent:
     # -- the loop ---------------------------------------------------------------------------------
     async def run_turn(self, prompt: str, emit: Callable[[AgentEvent], None]) -> TurnEnded:
         """One user turn: request, stream, settle, until the model stops calling tools or a limit, an error or
-        a cancel ends the turn. Every event goes to the listeners and to ``emit``."""
+        a cancel ends the turn. Every event goes to the listeners and to ``emit``, except a permission request,
+        which only the sink that can answer it (``emit``) receives."""
         self._emit = emit
         self.publish(TurnStarted(prompt, self.clock()))
         self.checkpoints.begin_turn()

@@ -37,7 +37,7 @@ def build_system_prompt(root: Path) -> str:
         path = root / name
         if path.is_file():
             try:
-                notes = path.read_text(encoding="utf-8", errors="replace")[:MAX_NOTES_CHARS]
+                notes = path.read_text(encoding="utf-8", errors="backslashreplace")[:MAX_NOTES_CHARS]
             except OSError:
                 continue
             prompt += f"\n# Project instructions from {name}\n\n{notes}\n"

@@ -22,6 +22,13 @@ class ConfigError(Exception):
 
 
 _MAY_BE_ZERO = {"max_retries"}
+# Smallest window a conversation can run in (the system prompt and tool schemas alone are ~2k tokens).
+MIN_CONTEXT_WINDOW = 1024
+# (exclusive lower bound, inclusive upper bound or None, how to say it)
+_FLOAT_RANGES: dict[str, tuple[float, float | None, str]] = {
+    "request_timeout": (0.0, None, "a number of seconds greater than 0, e.g. 120"),
+    "auto_compact_threshold": (0.0, 1.0, "a fraction above 0 and at most 1, e.g. 0.85"),
+}
 
 
 def _coerce_setting(name: str, value: Any, expected: Any, path: Path) -> Any:
@@ -36,6 +43,12 @@ def _coerce_setting(name: str, value: Any, expected: Any, path: Path) -> Any:
         if value is None:
             return None
         kind = int
+    if name == "context_window" and isinstance(value, int) and not isinstance(value, bool) \
+            and value < MIN_CONTEXT_WINDOW:
+        raise ConfigError(
+            f"{path}: settings.context_window is {value} tokens, too small to hold a conversation (at least "
+            f"{MIN_CONTEXT_WINDOW}). Set the model's real window, or null to use the catalog's."
+        )
     if kind is bool:
         if isinstance(value, bool):
             return value
@@ -45,7 +58,10 @@ def _coerce_setting(name: str, value: Any, expected: Any, path: Path) -> Any:
             return value
     elif kind is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            low, high, wanted = _FLOAT_RANGES.get(name, (float("-inf"), None, ""))
+            if value > low and (high is None or value <= high) and value == value:  # NaN fails too
+                return float(value)
+            raise ConfigError(f"{path}: settings.{name} must be {wanted}, got {json.dumps(value)}. Fix or remove it.")
     elif kind is list:
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return value
@@ -65,6 +81,11 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(
             f"{path}: line {exc.lineno}, column {exc.colno}: {exc.msg}. "
             "Fix the JSON (the file was left untouched)."
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path}: the JSON is nested too deeply to read (thousands of levels); a config needs three. "
+            "Fix the file (it was left untouched)."
         ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a JSON object.")
@@ -138,6 +159,17 @@ def save_config(config: Config, path: Path | None = None) -> Path:
     data = {**existing, **config.to_file_dict()}
     if isinstance(existing.get("settings"), dict):  # keep settings we do not know of
         data["settings"] = {**existing["settings"], **config.settings.to_dict()}
+    # A value set for this run only (--max-parallel, TUNACODE_MAX_PARALLEL) is not the user's saved choice:
+    # keep what the file had, or leave the setting out.
+    saved = existing.get("settings")
+    old_settings: dict[str, Any] = saved if isinstance(saved, dict) else {}
+    for source_key, source in config.sources.items():
+        name = source_key.removeprefix("settings.")
+        if source in ("env", "cli") and source_key.startswith("settings."):
+            if name in old_settings:
+                data["settings"][name] = old_settings[name]
+            else:
+                data["settings"].pop(name, None)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tunacode-", suffix=".json", dir=path.parent)
     try:

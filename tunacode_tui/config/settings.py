@@ -15,6 +15,12 @@ from tunacode_tui.core.provider_table import KEY_VARIABLES, PROVIDER_TABLE, PROV
 DEFAULT_MODELS: dict[str, str] = {e.name: e.default_model for e in PROVIDER_TABLE if e.default_model}
 
 
+def is_secret_variable(name: str) -> bool:
+    """A credential by its name: the provider keys, and any ``*_API_KEY`` (what bash never gets)."""
+    upper = name.upper()
+    return upper in KEY_VARIABLES or upper.endswith("_API_KEY")
+
+
 def default_max_parallel() -> int:
     return max(1, os.cpu_count() or 1)
 
@@ -53,13 +59,15 @@ class Config:
     settings: Settings = field(default_factory=Settings)
     # Where each effective value came from, for `/help` and error messages ("file", "env", "default").
     sources: dict[str, str] = field(default_factory=dict)
+    # Keys taken out of the process environment at start (config/key_capture.py); memory only, never saved.
+    captured: dict[str, str] = field(default_factory=dict)
     # The user's MCP servers (``"mcp_servers"`` in the file; see config/mcp.py) and entries that were skipped.
     mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
     mcp_problems: list[str] = field(default_factory=list)
 
     def lookup(self, variable: str) -> str | None:
-        """Environment first, then the file's ``env`` section; empty strings count as unset."""
-        value = os.environ.get(variable) or self.env.get(variable)
+        """Environment first (as it was at start), then the file's ``env`` section; empty counts as unset."""
+        value = os.environ.get(variable) or self.captured.get(variable) or self.env.get(variable)
         return value or None
 
     @property

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -228,5 +228,36 @@ def run_app(
 ) -> int:
     app = make_app(config, model=model, root=root, setup=setup, yolo=yolo, resume=resume,
                    continue_latest=continue_latest, mcp_config=mcp_config)
+    _end_commands_on_hangup(app)
     app.run()
     return app.return_code or 0
+
+
+def _end_commands_on_hangup(app: App[Any]) -> None:
+    """Closing the terminal sends SIGHUP, whose default kills us at once and leaves running bash commands
+    (each in its own session) under PID 1. Kill their groups first, then exit; a dead terminal can make a
+    clean exit hang, so a watchdog ends the process after a few seconds regardless."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "SIGHUP"):
+        return
+
+    def die_of_hangup() -> None:
+        # The default action, as if we had never caught it: the exit status says "hang-up".
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGHUP)
+
+    def on_hangup(signum: int, frame: object) -> None:
+        from tunacode_tui.tools.bash import kill_running_commands
+
+        kill_running_commands()
+        watchdog = threading.Timer(5.0, die_of_hangup)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            app.call_later(app.exit, None, 128 + signum)
+        except Exception:
+            die_of_hangup()
+
+    signal.signal(signal.SIGHUP, on_hangup)

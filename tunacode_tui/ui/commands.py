@@ -46,7 +46,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("/dump", "/dump", "Show the message history with per-message token counts."),
     Command("/resume", "/resume [ID]", "List this folder's saved sessions, or reopen one by ID (or prefix)."),
     Command("/export", "/export [path]", "Write the conversation as Markdown (default: tunacode-<session>.md)."),
-    Command("/analytics", "/analytics tools", "Per-tool calls, failures and timings; batch speedups.", ("tools",)),
+    Command("/analytics", "/analytics tools", "Tool calls, failures, timings; batch overlap, measured speedups.",
+            ("tools",)),
     Command("/mcp", "/mcp [approve]", "MCP servers: state, tools (read-only or not), last error; `approve` "
             "asks again about the project's servers.", ("approve",)),
     Command("/exit", "/exit", "Quit TunaCode."),

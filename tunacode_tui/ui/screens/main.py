@@ -12,7 +12,6 @@ sees this screen through a Protocol. Neither this module nor the commands import
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import getters, on
@@ -30,6 +29,7 @@ from tunacode_tui.core.events import (
     AssistantMessageAdded,
     BatchFinished,
     BatchGrew,
+    BatchMeasured,
     BatchStarted,
     Notice,
     PermissionDecision,
@@ -98,7 +98,6 @@ class MainScreen(Screen[None]):
         self._last_error = ""
         self._batch_notices: dict[int, NoticeBlock] = {}
         self._streamed = False  # whether the current request's text arrived as deltas
-        self._sink: Callable[[AgentEvent], None] = self._post_event
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -124,7 +123,6 @@ class MainScreen(Screen[None]):
         agent = self.agent
         if agent is None:
             return
-        self._sink = self._post_event
         info = agent.model_info
         self.app.sub_title = agent.model.full_name
         self.gauge.model = agent.model.full_name
@@ -147,8 +145,8 @@ class MainScreen(Screen[None]):
             return ""
 
     def emit(self, event: AgentEvent) -> None:
-        """The agent's event sink (journaled, then posted to this screen)."""
-        self._sink(event)
+        """The agent's event sink for a turn: posted to this screen (the journal listens on the agent)."""
+        self._post_event(event)
 
     def _post_event(self, event: AgentEvent) -> None:
         # The loop runs on the app's event loop, so posting is enough: no call_from_thread.
@@ -165,10 +163,14 @@ class MainScreen(Screen[None]):
                 await self.chat.add_user(message.text)
             else:
                 await self.chat.add_answer(message.text)
+        # The rows the pane showed live: none from before a /clear (the analytics still count those).
         for batch in state.batches:
-            self.activity_log.apply(batch)
+            if batch.batch >= state.activity_start:
+                self.activity_log.apply(batch)
         for call in state.calls:
             self.activity_log.apply(call)
+        for measured in state.measurements.values():
+            self.activity_log.apply(measured)
         for record in self.activity_log.batches.values():
             await self.activity.show_batch(record)
         await self.chat.add_notice(
@@ -279,7 +281,8 @@ class MainScreen(Screen[None]):
                     await chat.end_answer()
                 elif event.message.text.strip():  # not streamed (streaming off): the whole answer at once
                     await chat.add_answer(event.message.text)
-            case BatchStarted() | BatchGrew() | ToolCallStarted() | ToolCallFinished() | BatchFinished():
+            case (BatchStarted() | BatchGrew() | ToolCallStarted() | ToolCallFinished() | BatchFinished()
+                  | BatchMeasured()):
                 await self._activity_event(event)
             case UsageUpdated():
                 self.gauge.show_context(event.context_tokens, event.context_window)
@@ -302,7 +305,7 @@ class MainScreen(Screen[None]):
         self._sync_inspector(record)
         if isinstance(event, ToolCallFinished) and event.call_id in record.calls:
             await self.chat.add_tool_call(record.calls[event.call_id])
-        if self.show_thoughts and isinstance(event, BatchStarted | BatchGrew | BatchFinished):
+        if self.show_thoughts and isinstance(event, BatchStarted | BatchGrew | BatchFinished | BatchMeasured):
             # One line per batch, updated as it grows and when it ends.
             line = self._batch_notices.get(record.number)
             if line is None:
@@ -408,4 +411,5 @@ class MainScreen(Screen[None]):
     def _inspect_batch(self, event: ToolActivity.BatchSelected) -> None:
         from tunacode_tui.ui.screens.batch_inspector import BatchInspectorScreen
 
-        self.app.push_screen(BatchInspectorScreen(event.record))
+        self.app.push_screen(BatchInspectorScreen(event.record, agent=self.agent, emit=self.emit,
+                                                  busy=lambda: self.busy))

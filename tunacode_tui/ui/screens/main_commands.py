@@ -7,10 +7,12 @@ import circle, and a type checker sees exactly what the commands touch.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from textual.binding import Binding, BindingType
 
+from tunacode_tui.core.events import SettingsChanged
 from tunacode_tui.ui import commands
 from tunacode_tui.ui import format as fmt
 
@@ -104,8 +106,9 @@ class MainCommands:
         return True
 
     def _journal_settings(self, **changes: object) -> None:
-        if self.session.journal is not None:
-            self.session.journal.settings(**changes)
+        """Announce a per-session choice; the journal, a listener of the agent, records it."""
+        assert self.agent is not None
+        self.agent.publish(SettingsChanged(dict(changes), time.monotonic()))
 
     # -- the commands -------------------------------------------------------------------------
     async def command_help(self, argument: str) -> None:
@@ -124,6 +127,7 @@ class MainCommands:
         assert self.agent is not None
         everything = argument.lower() == "all"
         self.agent.clear(reset_totals=everything)
+        self.agent.state.activity_start = self.agent.state.next_batch  # as a replayed "clear" record does
         await self.screen.clear_view()
         self.screen.refresh_context()
         self.screen.show_totals()
@@ -243,7 +247,8 @@ class MainCommands:
         assert self.agent is not None
         from tunacode_tui.session.analytics import format_seconds, tool_analytics
 
-        stats = tool_analytics(self.agent.state.calls, self.agent.state.batches)
+        state = self.agent.state
+        stats = tool_analytics(state.calls, state.batches, state.measurements.values())
         if not stats.tools:
             await self.chat.add_notice("No tool calls yet.", "info")
             return
@@ -251,11 +256,13 @@ class MainCommands:
                  "| --- | ---: | ---: | ---: | ---: |"]
         lines += [f"| {t.name} | {t.calls} | {t.failures} | {format_seconds(t.mean)} | {format_seconds(t.p95)} |"
                   for t in stats.tools]
-        speedup = "none yet" if stats.mean_speedup is None else f"{stats.mean_speedup:.2f}x (measured)"
         lines += [
             "",
-            f"{stats.total_calls} calls in {stats.batches} batches, mean batch size {stats.mean_batch_size:.1f}; "
-            f"{stats.parallel_batches} parallel batches, mean speedup {speedup}.",
+            f"{stats.total_calls} calls in {stats.batches} batches, mean batch size {stats.mean_batch_size:.1f}.",
+            "",
+            stats.overlap_line() + ".",
+            "",
+            stats.measured_line() + ".",
         ]
         await self.chat.add_markdown("\n".join(lines))
 

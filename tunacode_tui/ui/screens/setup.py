@@ -121,7 +121,7 @@ class SetupScreen(Screen[bool]):
     def _describe_key(self, provider: str) -> None:
         variable = PROVIDER_INFO[provider].key_env
         note = ""
-        if os.environ.get(variable):
+        if os.environ.get(variable) or self.config.captured.get(variable):
             note = f"{variable} is set in your environment; it takes precedence over a key saved here."
         key_note = self.query_one("#key-note", Static)
         key_note.update(Content(note))
