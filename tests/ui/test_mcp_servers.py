@@ -73,7 +73,7 @@ async def test_mcp_tools_join_the_parallel_batch_and_writes_ask(
         assert [m.source for m in screen.chat.query(AssistantMessage)][-1] == "All four."
 
         await send(pilot, "/mcp")
-        await wait_for(pilot, lambda: screen.chat.query(".-command-output"), "the /mcp table")
+        await wait_for(pilot, lambda: screen.chat.query(".-command-output"), "the /mcp table", timeout=STARTUP)
         table = screen.chat.query(".-command-output").last(AssistantMessage).source
         assert "| git | ready | user | 12 |" in table and "| time | ready | user | 2 |" in table
         assert "`mcp__git__git_log` (read-only)" in table and "`mcp__git__git_commit`," in table
@@ -112,7 +112,7 @@ async def test_escape_cancels_a_running_mcp_call(
         await send(pilot, "wait")
         await wait_for(pilot, lambda: recorder.events(ToolCallStarted), "the slow call to start", timeout=STARTUP)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: recorder.events(TurnEnded) and not screen.busy, "the cancel")
+        await wait_for(pilot, lambda: recorder.events(TurnEnded) and not screen.busy, "the cancel", timeout=STARTUP)
         assert recorder.events(TurnEnded)[0].reason == "cancelled"
         # The server survived the cancelled call and answers the next one.
         await send(pilot, "again")
@@ -135,7 +135,7 @@ async def test_a_failing_server_is_a_notice_and_the_chat_works(
         [failure] = [e for e in recorder.events(Notice) if "MCP server broken" in e.text]
         assert failure.level == "warning" and "command was not found" in failure.text
         await send(pilot, "hi")
-        await wait_for(pilot, lambda: recorder.events(TurnEnded) and not screen.busy, "the turn")
+        await wait_for(pilot, lambda: recorder.events(TurnEnded) and not screen.busy, "the turn", timeout=STARTUP)
         assert recorder.events(TurnEnded)[0].reason == "completed"
 
 
@@ -147,7 +147,7 @@ async def test_project_servers_are_asked_about_once(
     app = make_app(config, root=project)
     async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, McpApprovalScreen) and app.screen.query(".server"),
-                       "the approval modal")
+                       "the approval modal", timeout=STARTUP)
         assert "time:" in str(app.screen.query_one(".server").render())
         await pilot.press(answer)
         screen = main_screen(app)
@@ -156,7 +156,8 @@ async def test_project_servers_are_asked_about_once(
             await wait_for(pilot, lambda: "mcp__time__get_current_time" in screen.agent.tools, "the project server",
                            timeout=STARTUP)
         else:
-            await wait_for(pilot, lambda: any("/mcp approve" in t for t in notices(recorder)), "the notice")
+            await wait_for(pilot, lambda: any("/mcp approve" in t for t in notices(recorder)), "the notice",
+                           timeout=STARTUP)
 
     # A second run remembers the answer: no modal.
     again = Recorder()
@@ -168,7 +169,9 @@ async def test_project_servers_are_asked_about_once(
             await wait_for(pilot, lambda: "mcp__time__get_current_time" in screen.agent.tools, "the server",
                            timeout=STARTUP)
         else:
-            await wait_for(pilot, lambda: any("you declined" in t for t in notices(again)), "the notice")
+            await wait_for(pilot, lambda: any("you declined" in t for t in notices(again)), "the notice",
+                           timeout=STARTUP)
             await send(pilot, "/mcp approve")
-            await wait_for(pilot, lambda: isinstance(app.screen, McpApprovalScreen), "the modal, asked again")
+            await wait_for(pilot, lambda: isinstance(app.screen, McpApprovalScreen), "the modal, asked again",
+                           timeout=STARTUP)
         assert not isinstance(app.screen, McpApprovalScreen) or answer == "n"
