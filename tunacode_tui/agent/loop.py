@@ -106,6 +106,7 @@ class Agent:
         self._listeners: list[EventSink] = []
         self._turn_usage = Usage()
         self._turn_cost: float | None = 0.0
+        self._turn_running = False
         self._reported_windows: dict[str, int | None] = {}
         self._emit: Callable[[AgentEvent], None] = lambda event: None
 
@@ -153,6 +154,14 @@ class Agent:
             listener(event)
         self._emit(event)
 
+    def _with_listeners(self, sink: Callable[[AgentEvent], None]) -> Callable[[AgentEvent], None]:
+        def both(event: AgentEvent) -> None:
+            for listener in self._listeners:
+                listener(event)
+            sink(event)
+
+        return both
+
     def _append(self, message: Message) -> None:
         self.state.messages.append(message)
         self.publish(MessageAppended(message, self.clock()))
@@ -192,6 +201,7 @@ class Agent:
         self._append(Message.user(prompt))
         self._turn_usage = Usage()
         self._turn_cost = 0.0
+        self._turn_running = True
         batches: list[BatchFinished] = []
         text_out = ""
         self._recent_calls: list[set[str]] = []
@@ -205,6 +215,7 @@ class Agent:
         def end(
             reason: Literal["completed", "max_iterations", "cancelled", "error", "loop_guard"], error: str | None = None
         ) -> TurnEnded:
+            self._turn_running = False
             event = TurnEnded(
                 text_out, iteration, self._turn_usage, self._turn_cost, reason, error, batches, self.clock()
             )
@@ -383,10 +394,18 @@ class Agent:
         parts = [by_id.get(c.id) or ToolResultPart(c.id, c.name, CANCELLED_RESULT, is_error=True) for c in calls]
         self._append(Message("tool", list(parts)))
 
-    def _account(self, usage: Usage, emit: Callable[[AgentEvent], None]) -> None:
+    def _account(
+        self, usage: Usage, emit: Callable[[AgentEvent], None], purpose: Literal["turn", "compaction"] = "turn"
+    ) -> None:
         info = self.model_info
         cost = info.cost(usage)
-        self.meter.record_usage(self.state.messages, usage)
+        if purpose == "compaction":
+            # Paid like any request, but its prompt was the old history: not a base for the context gauge.
+            self.state.compactions += 1
+            self.state.compaction_usage = self.state.compaction_usage + usage
+            self.state.compaction_cost.add(cost)
+        else:
+            self.meter.record_usage(self.state.messages, usage)
         self.state.usage = self.state.usage + usage
         self.state.cost.add(cost)
         self.state.requests += 1
@@ -403,6 +422,7 @@ class Agent:
                 self.context_tokens(),
                 info.context_window,
                 self.clock(),
+                purpose,
             )
         )
 
@@ -450,21 +470,34 @@ class Agent:
         Raises ``CompactionFailed`` (a ProviderError) when the summary is unusable; the history is kept."""
         from tunacode_tui.agent.compaction import compact_history
 
-        emit = emit or self.publish
+        caller = emit
+        # The usage must reach the listeners (the journal) whichever sink the caller gave.
+        emit = self.publish if caller is None or caller == self.publish else self._with_listeners(caller)
+        if not self._turn_running:  # /compact between turns: the summary request is the latest thing paid for
+            self._turn_usage, self._turn_cost = Usage(), 0.0
         before = self.context_tokens()
-        outcome = await compact_history(
-            provider=self.provider,
-            model=self.model.model,
-            system=self.system_prompt,
-            messages=self.state.messages,
-            focus=focus,
-            reasoning=self.config.settings.reasoning,
-        )
+        spent: list[Usage] = []
+        try:
+            outcome = await compact_history(
+                provider=self.provider,
+                model=self.model.model,
+                system=self.system_prompt,
+                messages=self.state.messages,
+                focus=focus,
+                reasoning=self.config.settings.reasoning,
+                on_usage=spent.append,
+            )
+        except BaseException:
+            for usage in spent:  # a refused summary was still paid for
+                self._account(usage, emit, "compaction")
+            raise
         if outcome is None:
             emit(Notice("info", "Nothing to compact yet: the conversation is too short to cut.", self.clock()))
             return ""
         self._replace_history(outcome.messages)
         self.publish(HistoryCompacted(outcome.summary, outcome.kept_count, list(outcome.messages), self.clock()))
+        for usage in spent:
+            self._account(usage, emit, "compaction")
         after = self.context_tokens()
         emit(
             Notice(

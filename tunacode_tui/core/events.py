@@ -129,7 +129,10 @@ class BatchFinished:
 
 @dataclass(slots=True)
 class UsageUpdated:
-    """After each request: its usage and cost, the running totals and the context estimate."""
+    """After each request: its usage and cost, the running totals and the context estimate.
+
+    ``purpose`` is ``"compaction"`` for a summary request: it is billed like any other, but its prompt is
+    the old history, so it says nothing about the context the next request will send."""
 
     usage: Usage
     cost: float | None
@@ -140,6 +143,7 @@ class UsageUpdated:
     context_tokens: int
     context_window: int
     t: float
+    purpose: Literal["turn", "compaction"] = "turn"
 
 
 @dataclass(slots=True)

@@ -44,6 +44,10 @@ class SessionState:
     max_iterations: int = 40
     next_batch: int = 1
     requests: int = 0
+    # The summary requests among ``requests``/``usage``/``cost``: compaction is paid for like any request.
+    compactions: int = 0
+    compaction_usage: Usage = field(default_factory=Usage)
+    compaction_cost: CostTotal = field(default_factory=CostTotal)
 
     def take_batch_number(self) -> int:
         number = self.next_batch
@@ -62,3 +66,6 @@ class SessionState:
         self.batches.clear()
         self.calls.clear()
         self.requests = 0
+        self.compactions = 0
+        self.compaction_usage = Usage()
+        self.compaction_cost = CostTotal()

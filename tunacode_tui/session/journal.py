@@ -278,6 +278,7 @@ class SessionJournal:
                 cost=ev.cost,
                 context_tokens=ev.context_tokens,
                 context_window=ev.context_window,
+                **({"purpose": ev.purpose} if ev.purpose != "turn" else {}),
             )
         else:
             return False

@@ -207,10 +207,11 @@ class CommandsMixin:
             return
         assert self.agent is not None
         from tunacode_tui.session.analytics import format_seconds, tool_analytics
+        from tunacode_tui.ui.format import request_summary
 
         stats = tool_analytics(self.agent.state.calls, self.agent.state.batches)
         if not stats.tools:
-            await self.chat.add_notice("No tool calls yet.", "info")
+            await self.chat.add_notice(f"No tool calls yet. {request_summary(self.agent.state)}", "info")
             return
         lines = ["### Tool analytics", "", "| Tool | Calls | Failed | Mean | p95 |",
                  "| --- | ---: | ---: | ---: | ---: |"]
@@ -221,6 +222,8 @@ class CommandsMixin:
             "",
             f"{stats.total_calls} calls in {stats.batches} batches, mean batch size {stats.mean_batch_size:.1f}; "
             f"{stats.parallel_batches} parallel batches, mean speedup {speedup}.",
+            "",
+            request_summary(self.agent.state),
         ]
         await self.chat.add_markdown("\n".join(lines))
 
