@@ -245,6 +245,51 @@ async def test_cancel_mid_stream_keeps_history_valid(llm_server: FakeLLMServer, 
             assert {r.tool_call_id for r in nxt.tool_results} == {c.id for c in message.tool_calls}
 
 
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+async def test_cancel_mid_stream_sends_the_partial_answer_and_finished_results_next_time(
+    llm_server: FakeLLMServer, project: Path, api: str
+) -> None:
+    """Esc says "the partial answer and tool results are kept": the NEXT request carries them, as a valid
+    assistant message (text + calls) followed by the calls' results."""
+    llm_server.add(text("Here is a partial answer."), tool_call("read_file", {"file_path": "a.py"}),
+                   text("y" * 600), delay=0.02, chunk_size=2)
+    llm_server.add(text("ok"))
+    agent, pool = make_agent(llm_server, project, api=api)
+    read_done = asyncio.Event()
+
+    def sink(event: object) -> None:
+        if isinstance(event, ToolCallFinished) and event.ok:
+            read_done.set()
+
+    try:
+        task = asyncio.ensure_future(agent.run_turn("go", sink))
+        await asyncio.wait_for(read_done.wait(), 20)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await agent.run_turn("continue", lambda e: None)
+    finally:
+        await pool.aclose()
+    sent = llm_server.requests[1].body["messages"]
+    if api == "openai":
+        assistant = next(m for m in sent if m["role"] == "assistant")
+        assert assistant["content"].startswith("Here is a partial answer.")
+        assert "[cancelled by the user]" in assistant["content"]
+        (call,) = assistant["tool_calls"]
+        assert call["function"]["name"] == "read_file"
+        result = sent[sent.index(assistant) + 1]
+        assert result["role"] == "tool" and result["tool_call_id"] == call["id"]
+        assert "return 1" in result["content"]
+    else:
+        assistant = next(m for m in sent if m["role"] == "assistant")
+        blocks = {b["type"]: b for b in assistant["content"]}
+        assert blocks["text"]["text"].startswith("Here is a partial answer.")
+        result_blocks = [b for b in sent[sent.index(assistant) + 1]["content"] if b["type"] == "tool_result"]
+        assert [b["tool_use_id"] for b in result_blocks] == [blocks["tool_use"]["id"]]
+        assert "return 1" in str(result_blocks[0]["content"])
+    assert sent[-1]["role"] == "user"
+
+
 async def test_provider_error_is_a_clear_notice(llm_server: FakeLLMServer, project: Path) -> None:
     from tests.fake_llm_server import status
 

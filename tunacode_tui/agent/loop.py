@@ -209,7 +209,7 @@ class Agent:
         iteration = 0
         executor: ResponseExecutor | None = None
         streamed: list[str] = []
-        pending_assistant: Message | None = None
+        in_stream = False  # a response is streaming and its message is not in the history yet
         overflow_retried = False
 
         def end(
@@ -261,6 +261,7 @@ class Agent:
                     early_start=self.config.settings.early_tool_start,
                 )
                 streamed = []
+                in_stream = True
                 ended: StreamEnded | None = None
                 provider = self.provider
                 try:
@@ -288,6 +289,7 @@ class Agent:
                 except ContextOverflow as exc:
                     await executor.cancel()
                     executor = None
+                    in_stream = False
                     if overflow_retried:
                         raise
                     overflow_retried = True
@@ -296,9 +298,8 @@ class Agent:
                     await self.compact(emit=emit)
                     continue
                 except BaseException:
-                    if executor is not None:
+                    if executor is not None:  # kept: a cancel keeps the calls it had started (see below)
                         await executor.cancel()
-                    executor = None
                     raise
                 if ended is None:
                     await executor.cancel()
@@ -319,9 +320,8 @@ class Agent:
                 for call in message.tool_calls:
                     if call.id not in submitted:
                         executor.submit(call)
-                pending_assistant = message
                 self._append(message)
-                pending_assistant = None
+                in_stream = False
                 emit(AssistantMessageAdded(message, self.clock()))
                 self._account(ended.usage, emit)
                 if message.text:
@@ -353,13 +353,13 @@ class Agent:
                     if guard_hits > 1:  # warned once and still repeating: stop the turn
                         return end("loop_guard")
         except asyncio.CancelledError:
+            calls = executor.submitted_calls if executor is not None and in_stream else []
             if executor is not None:
                 await executor.cancel()
                 self._record_batches(executor, batches)
-                self._close_dangling(executor.results())
-            elif streamed and pending_assistant is None:
-                self._append(Message("assistant", [TextPart("".join(streamed) + "\n\n[cancelled by the user]")]))
-            self._close_dangling([])
+            if in_stream:
+                self._keep_partial("".join(streamed), calls)
+            self._close_dangling(executor.results() if executor is not None else [])
             end("cancelled")
             raise
         except (ProviderError, ConfigurationError) as exc:
@@ -382,6 +382,16 @@ class Agent:
         batches.extend(executor.batches)
         self.state.batches.extend(executor.batches)
         self.state.calls.extend(executor.finished_calls)
+
+    def _keep_partial(self, text: str, calls: list[ToolCallPart]) -> None:
+        """A response cancelled mid-stream: what it said and the calls it had finished asking for join the
+        history (their results follow through ``_close_dangling``), so the next request sees them."""
+        parts: list[TextPart | ToolCallPart] = []
+        if text.strip():
+            parts.append(TextPart(text + "\n\n[cancelled by the user]"))
+        parts.extend(calls)
+        if parts:
+            self._append(Message("assistant", list(parts)))
 
     def _close_dangling(self, results: list[ToolResultPart]) -> None:
         """Keep the history valid: every tool call in the last assistant message gets a result."""
