@@ -169,3 +169,11 @@ def test_debug_log_says_sequential_when_the_batch_ran_one_call_at_a_time(
     assert proc.returncode == 0, proc.stderr
     text_ = (logs / "tunacode.log").read_text()
     assert "Sequential batch 1 completed in" in text_ and "Parallel batch" not in text_
+
+
+def test_config_warnings_reach_stderr(llm_server: FakeLLMServer, project: Path, tmp_path: Path) -> None:
+    (tmp_path / "cfg.json").write_text('{\n  "settings": {\n    "max_paralel": 2\n  }\n}\n')
+    llm_server.add(text("ok"))
+    proc = run_cli(llm_server, project, tmp_path, "-p", "hi")
+    assert proc.returncode == 0, proc.stderr
+    assert f"{tmp_path / 'cfg.json'}:3: settings.max_paralel is not a setting" in proc.stderr

@@ -137,7 +137,7 @@ async def run_headless(
     except (ConfigurationError, SessionChoiceError) as exc:
         print(f"tunacode: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    for warning in bundle.warnings:
+    for warning in [*config.warnings, *bundle.warnings]:
         print(f"tunacode: {warning}", file=sys.stderr)
     agent = bundle.agent
     agent.state.yolo = yolo

@@ -50,6 +50,8 @@ class Config:
     settings: Settings = field(default_factory=Settings)
     # Where each effective value came from, for `/help` and error messages ("file", "env", "default").
     sources: dict[str, str] = field(default_factory=dict)
+    # Keys the file holds that were ignored or moved, each with file:line and what to do; shown at start-up.
+    warnings: list[str] = field(default_factory=list)
 
     def lookup(self, variable: str) -> str | None:
         """Environment first, then the file's ``env`` section; empty strings count as unset."""

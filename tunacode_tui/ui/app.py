@@ -58,7 +58,7 @@ class TunaCodeApp(App[int]):
         self.journal: SessionJournal | None = None
         self.resumed: LoadedSession | None = None
         # Shown in the chat once it opens: resume results, journal problems.
-        self.startup_notices: list[tuple[NoticeLevel, str]] = []
+        self.startup_notices: list[tuple[NoticeLevel, str]] = [("warning", w) for w in config.warnings]
         if pool is None:
             from tunacode_tui.providers.registry import ProviderPool
 
