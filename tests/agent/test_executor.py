@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from tunacode_tui.agent.executor import AsyncioSpawner, ResponseExecutor, plan_batches
+from tunacode_tui.agent.executor import AsyncioSpawner, ExecutionPolicy, ResponseExecutor, plan_batches
 from tunacode_tui.core.events import (
     BatchFinished,
     BatchStarted,
@@ -71,11 +71,11 @@ def make(tools: list[Tool], emitted: list, max_parallel: int = 4, allow: bool = 
     async def permission(call: ToolCallPart, tool: Tool) -> PermissionDecision:
         return PermissionDecision(allow, reason="" if allow else "not now")
 
-    return ResponseExecutor(
-        tools={t.name: t for t in tools}, ctx=ToolContext(root=Path(".")), spawner=AsyncioSpawner(),
-        emit=emitted.append, max_parallel=max_parallel, permission=permission,
+    policy = ExecutionPolicy(
+        spawner=AsyncioSpawner(), emit=emitted.append, max_parallel=max_parallel, permission=permission,
         next_batch_number=lambda: next(counter),
     )
+    return ResponseExecutor({t.name: t for t in tools}, ToolContext(root=Path(".")), policy)
 
 
 def call(i: int, name: str = "read", key: str | None = None) -> ToolCallPart:

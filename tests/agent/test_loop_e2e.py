@@ -290,6 +290,40 @@ async def test_cancel_mid_stream_sends_the_partial_answer_and_finished_results_n
     assert sent[-1]["role"] == "user"
 
 
+async def test_cancel_between_responses_adds_no_copy_of_the_last_answer(llm_server: FakeLLMServer,
+                                                                        project: Path) -> None:
+    """A cancel while the next request is being prepared (here: an automatic compaction in flight) must not
+    append the previous, already recorded, response again as "cancelled" partial text."""
+    from tests.fake_llm_server import hang
+    from tunacode_tui.core.messages import Message
+
+    (project / "big.py").write_text("word word word word\n" * 1500)  # ~10k tokens once read
+    agent, pool = make_agent(llm_server, project, context_window=4000, auto_compact_threshold=0.5)
+    for i in range(3):  # earlier turns, so there is something to compact
+        agent.state.messages.extend([Message.user(f"prompt {i}"), Message.assistant(f"answer {i}")])
+    llm_server.add(text("Let me look."), tool_call("read_file", {"file_path": "big.py"}))
+    llm_server.add(hang())  # the compaction request never answers
+    events: list = []
+    compacting = asyncio.Event()
+
+    def sink(event: object) -> None:
+        events.append(event)
+        if isinstance(event, Notice) and "compacting automatically" in event.text:
+            compacting.set()
+
+    task = asyncio.ensure_future(agent.run_turn("go", sink))
+    try:
+        await asyncio.wait_for(compacting.wait(), 30)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        await pool.aclose()
+    assert [e.reason for e in events if isinstance(e, TurnEnded)] == ["cancelled"]
+    assert [m.text for m in agent.state.messages if "Let me look." in m.text] == ["Let me look."]
+    assert agent.state.messages[-1].role == "tool"
+
+
 async def test_provider_error_is_a_clear_notice(llm_server: FakeLLMServer, project: Path) -> None:
     from tests.fake_llm_server import status
 

@@ -89,7 +89,6 @@ class _Batch:
     parallel: bool = False
     closed: bool = False
     announced: bool = False
-    finished: ToolCallFinished | None = None  # unused; kept for symmetry of debugging output
 
 
 @dataclass(slots=True)
@@ -100,40 +99,50 @@ class _Slot:
     handle: SpawnedCall | None = None
 
 
+def _ignore(event: AgentEvent) -> None:
+    """The default listener: tests and benchmarks that do not watch the executor's events."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionPolicy:
+    """Everything the executor asks of whoever runs it, in one place.
+
+    The executor knows how to schedule calls; *whether* a call may run (``guard``, ``permission``), how it
+    is spawned (``spawner``: a Textual worker or an asyncio task), who hears about it (``emit``), how batches
+    are numbered across responses (``next_batch_number``) and what time it is (``clock``) belong to the caller.
+    """
+
+    permission: PermissionGate
+    next_batch_number: Callable[[], int]
+    max_parallel: int
+    spawner: Spawner = field(default_factory=AsyncioSpawner)
+    emit: Callable[[AgentEvent], None] = _ignore
+    # Without early start every call waits for the end of the stream (kept for benchmarks).
+    early_start: bool = True
+    # A refusal (used as the call's result) for a call that must not run, checked before it runs.
+    guard: Callable[[ToolCallPart], str | None] | None = None
+    clock: Callable[[], float] = time.monotonic
+
+
 class ResponseExecutor:
     """Runs the tool calls of one model response. Create one per response."""
 
-    def __init__(
-        self,
-        *,
-        tools: dict[str, Tool],
-        ctx: ToolContext,
-        spawner: Spawner,
-        emit: Callable[[AgentEvent], None],
-        max_parallel: int,
-        permission: PermissionGate,
-        next_batch_number: Callable[[], int],
-        clock: Callable[[], float] = time.monotonic,
-        semaphore: asyncio.Semaphore | None = None,
-        early_start: bool = True,
-        guard: Callable[[ToolCallPart], str | None] | None = None,
-    ) -> None:
+    def __init__(self, tools: dict[str, Tool], ctx: ToolContext, policy: ExecutionPolicy) -> None:
         self._tools = tools
         self._ctx = ctx
-        self._spawner = spawner
-        self._emit = emit
-        self._max_parallel = max(1, max_parallel)
-        self._permission = permission
-        self._next_batch_number = next_batch_number
-        self._clock = clock
-        self._semaphore = semaphore or asyncio.Semaphore(self._max_parallel)
+        self._spawner = policy.spawner
+        self._emit = policy.emit
+        self._max_parallel = max(1, policy.max_parallel)
+        self._permission = policy.permission
+        self._next_batch_number = policy.next_batch_number
+        self._clock = policy.clock
+        self._guard = policy.guard
+        self._semaphore = asyncio.Semaphore(self._max_parallel)
         self._slots: list[_Slot] = []
         self._early: _Batch | None = None
-        # Without early start every call waits for the end of the stream (kept for benchmarks).
-        self._barrier_seen = not early_start
+        self._barrier_seen = not policy.early_start
         self._batches: list[BatchFinished] = []
         self._cancelled = False
-        self._guard = guard
         self._open: dict[int, _Batch] = {}
 
     # -- classification ---------------------------------------------------------------------------

@@ -17,8 +17,16 @@ from typing import Literal
 
 from tunacode_tui.agent.accounting import ContextMeter
 from tunacode_tui.agent.checkpoints import Checkpoints, UndoReport
-from tunacode_tui.agent.executor import CANCELLED_RESULT, AsyncioSpawner, ResponseExecutor, Spawner, call_signature
+from tunacode_tui.agent.compaction import CompactionFailed, compact_history, split_for_compaction
+from tunacode_tui.agent.executor import AsyncioSpawner, ExecutionPolicy, ResponseExecutor, Spawner, call_signature
 from tunacode_tui.agent.prompt import build_system_prompt
+from tunacode_tui.agent.turn import (
+    LOOP_GUARD_PREFIX,
+    EndReason,
+    TurnProgress,
+    dangling_results,
+    stream_response,
+)
 from tunacode_tui.config.settings import Config
 from tunacode_tui.core.events import (
     AgentEvent,
@@ -33,35 +41,19 @@ from tunacode_tui.core.events import (
     PermissionDecision,
     PermissionRequested,
     RequestStarted,
-    TextDelta,
-    ThinkingDelta,
     TurnEnded,
     TurnStarted,
     UsageUpdated,
 )
-from tunacode_tui.core.messages import Message, TextPart, ToolCallPart, ToolResultPart, Usage
+from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart, Usage
 from tunacode_tui.core.state import SessionState
-from tunacode_tui.core.stream import (
-    StreamEnded,
-    TextChunk,
-    ThinkingChunk,
-    ToolCallReady,
-)
+from tunacode_tui.core.stream import StreamEnded
 from tunacode_tui.providers import catalog
 from tunacode_tui.providers.base import ChatRequest, ModelRef, Provider
-from tunacode_tui.providers.errors import ConfigurationError, ContextOverflow, ProviderError, StreamInterrupted
-from tunacode_tui.providers.retry import stream_with_retry
+from tunacode_tui.providers.errors import ConfigurationError, ContextOverflow, ProviderError
 from tunacode_tui.tools.base import Tool, ToolContext
 
 log = logging.getLogger("tunacode.agent")
-
-LOOP_GUARD_PREFIX = "Stopped by the loop guard:"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?", ")")) else text + "."
-
 
 ProviderFactory = Callable[[ModelRef], Provider]
 
@@ -104,10 +96,8 @@ class Agent:
         # Listeners hear every event, in and out of a turn (the session journal is one); the agent does not
         # know who they are.
         self._listeners: list[EventSink] = []
-        self._turn_usage = Usage()
-        self._turn_cost: float | None = 0.0
-        self._turn_running = False
         self._reported_windows: dict[str, int | None] = {}
+        self._turn: TurnProgress | None = None  # the running turn, so a compaction inside it is billed to it
         self._emit: Callable[[AgentEvent], None] = lambda event: None
 
     # -- model ------------------------------------------------------------------------------------
@@ -194,218 +184,170 @@ class Agent:
 
     # -- the loop ---------------------------------------------------------------------------------
     async def run_turn(self, prompt: str, emit: Callable[[AgentEvent], None]) -> TurnEnded:
+        """One user turn: request, stream, settle, until the model stops calling tools or a limit, an error or
+        a cancel ends the turn. Every event goes to the listeners and to ``emit``."""
         self._emit = emit
-        emit = self.publish
-        emit(TurnStarted(prompt, self.clock()))
+        self.publish(TurnStarted(prompt, self.clock()))
         self.checkpoints.begin_turn()
         self._append(Message.user(prompt))
-        self._turn_usage = Usage()
-        self._turn_cost = 0.0
-        self._turn_running = True
-        batches: list[BatchFinished] = []
-        text_out = ""
-        self._recent_calls: list[set[str]] = []
-        guard_hits = 0
-        iteration = 0
-        executor: ResponseExecutor | None = None
-        streamed: list[str] = []
-        in_stream = False  # a response is streaming and its message is not in the history yet
-        overflow_retried = False
-
-        def end(
-            reason: Literal["completed", "max_iterations", "cancelled", "error", "loop_guard"], error: str | None = None
-        ) -> TurnEnded:
-            self._turn_running = False
-            event = TurnEnded(
-                text_out, iteration, self._turn_usage, self._turn_cost, reason, error, batches, self.clock()
-            )
-            emit(event)
-            return event
-
+        turn = self._turn = TurnProgress()
         try:
             while True:
-                if iteration >= self.state.max_iterations:
-                    emit(
-                        Notice(
-                            "warning",
-                            f"Stopped after {iteration} iterations (the limit). "
-                            "Raise it with /iterations N and ask the model to continue.",
-                            self.clock(),
-                        )
+                if turn.iteration >= self.state.max_iterations:
+                    self._notice(
+                        "warning",
+                        f"Stopped after {turn.iteration} iterations (the limit). "
+                        "Raise it with /iterations N and ask the model to continue.",
                     )
-                    return end("max_iterations")
-                iteration += 1
-                await self._discover_window()
-                await self._maybe_auto_compact(emit)
-                info = self.model_info
-                request = ChatRequest(
-                    model=self.model.model,
-                    system=self.system_prompt,
-                    messages=list(self.state.messages),
-                    tools=self._specs(),
-                    max_tokens=self.config.settings.max_response_tokens or min(info.max_output, 32_000),
-                    stream=self.config.settings.enable_streaming,
-                    reasoning=self.config.settings.reasoning,
-                )
-                emit(RequestStarted(iteration, self.model.full_name, self.clock()))
-                executor = ResponseExecutor(
-                    guard=self._loop_guard,
-                    tools=self.tools,
-                    ctx=self.ctx,
-                    spawner=self.spawner,
-                    emit=emit,
-                    max_parallel=self.config.settings.max_parallel,
-                    permission=self._permission,
-                    next_batch_number=self.state.take_batch_number,
-                    clock=self.clock,
-                    early_start=self.config.settings.early_tool_start,
-                )
-                streamed = []
-                in_stream = True
-                ended: StreamEnded | None = None
+                    return self._end(turn, "max_iterations")
+                turn.iteration += 1
+                request = await self._next_request(turn)
+                turn.executor = ResponseExecutor(self.tools, self.ctx, self._execution_policy(turn))
                 provider = self.provider
                 try:
-                    async for event in stream_with_retry(
-                        lambda provider=provider, request=request: provider.stream(request),
-                        on_retry=lambda err, delay, attempt: emit(
-                            Notice(
-                                "warning",
-                                f"{_sentence(str(err))} Retrying in {delay:.1f}s (attempt {attempt + 1}).",
-                                self.clock(),
-                            )
-                        ),
+                    ended = await stream_response(
+                        provider,
+                        request,
+                        turn,
+                        emit=self.publish,
+                        clock=self.clock,
                         max_total_seconds=max(60.0, self.config.settings.request_timeout),
                         max_attempts=self.config.settings.max_retries + 1,
-                    ):
-                        if isinstance(event, TextChunk):
-                            streamed.append(event.text)
-                            emit(TextDelta(event.text, self.clock()))
-                        elif isinstance(event, ThinkingChunk):
-                            emit(ThinkingDelta(event.text, self.clock()))
-                        elif isinstance(event, ToolCallReady):
-                            executor.submit(event.call)
-                        elif isinstance(event, StreamEnded):
-                            ended = event
+                    )
                 except ContextOverflow as exc:
-                    await executor.cancel()
-                    executor = None
-                    in_stream = False
-                    if overflow_retried:
+                    if turn.overflow_retried:
                         raise
-                    overflow_retried = True
-                    iteration -= 1
-                    emit(Notice("warning", f"{exc} Compacting the conversation and retrying once.", self.clock()))
-                    await self.compact(emit=emit)
+                    turn.overflow_retried = True
+                    turn.iteration -= 1
+                    self._notice("warning", f"{exc} Compacting the conversation and retrying once.")
+                    await self.compact()
                     continue
-                except BaseException:
-                    if executor is not None:  # kept: a cancel keeps the calls it had started (see below)
-                        await executor.cancel()
-                    raise
-                if ended is None:
-                    await executor.cancel()
-                    raise StreamInterrupted("The model's response ended without a final event.")
-
-                if ended.stop_reason == "max_tokens":
-                    emit(
-                        Notice(
-                            "warning",
-                            "The answer was cut off at the response token limit. Raise "
-                            "settings.max_response_tokens, or ask the model to continue.",
-                            self.clock(),
-                        )
-                    )
-                message = ended.message
-                # Calls that were never announced as ready (a provider that only reports them at the end).
-                submitted = executor.submitted_ids
-                for call in message.tool_calls:
-                    if call.id not in submitted:
-                        executor.submit(call)
-                self._append(message)
-                in_stream = False
-                emit(AssistantMessageAdded(message, self.clock()))
-                self._account(ended.usage, emit)
-                if message.text:
-                    text_out = message.text
-
-                calls = message.tool_calls
-                if not calls:
-                    executor = None
-                    if not message.text.strip() and not calls:
-                        emit(Notice("warning", "The model sent an empty response.", self.clock()))
-                    return end("completed")
-
-                results = await executor.finish()
-                self._record_batches(executor, batches)
-                executor = None
-                self._append(Message("tool", list(results)))
-                self._recent_calls.append({call_signature(c) for c in calls})
-                guarded = [r for r in results if r.content.startswith(LOOP_GUARD_PREFIX)]
-                if guarded:
-                    emit(
-                        Notice(
-                            "warning",
-                            f"Loop guard: {guarded[0].name} was asked for again with the same "
-                            "arguments; it was not run.",
-                            self.clock(),
-                        )
-                    )
-                    guard_hits += 1
-                    if guard_hits > 1:  # warned once and still repeating: stop the turn
-                        return end("loop_guard")
+                reason = await self._settle(turn, ended)
+                if reason is not None:
+                    return self._end(turn, reason)
         except asyncio.CancelledError:
-            calls = executor.submitted_calls if executor is not None and in_stream else []
-            if executor is not None:
-                await executor.cancel()
-                self._record_batches(executor, batches)
-            if in_stream:
-                self._keep_partial("".join(streamed), calls)
-            self._close_dangling(executor.results() if executor is not None else [])
-            end("cancelled")
+            await self._repair_after_cancel(turn)
+            self._end(turn, "cancelled")
             raise
         except (ProviderError, ConfigurationError) as exc:
             self._close_dangling([])
-            emit(Notice("error", str(exc), self.clock()))
-            return end("error", str(exc))
+            self._notice("error", str(exc))
+            return self._end(turn, "error", str(exc))
 
-    def _loop_guard(self, call: ToolCallPart) -> str | None:
-        """Refuse, before it runs, a call identical to one made in each of the last N-1 responses."""
-        previous = self.config.settings.loop_guard_repeats - 1
-        recent = self._recent_calls[-previous:] if previous > 0 else []
-        if previous <= 0 or len(recent) < previous or not all(call_signature(call) in s for s in recent):
-            return None
-        return (
-            f"{LOOP_GUARD_PREFIX} you made this exact call {previous + 1} times in a row. Do not repeat it; "
-            "use the earlier result or try something else."
+    async def _next_request(self, turn: TurnProgress) -> ChatRequest:
+        """The request for the next response: the window known, the history compacted if it must be."""
+        await self._discover_window()
+        await self._maybe_auto_compact()
+        info = self.model_info
+        request = ChatRequest(
+            model=self.model.model,
+            system=self.system_prompt,
+            messages=list(self.state.messages),
+            tools=self._specs(),
+            max_tokens=self.config.settings.max_response_tokens or min(info.max_output, 32_000),
+            stream=self.config.settings.enable_streaming,
+            reasoning=self.config.settings.reasoning,
         )
+        self.publish(RequestStarted(turn.iteration, self.model.full_name, self.clock()))
+        return request
+
+    def _execution_policy(self, turn: TurnProgress) -> ExecutionPolicy:
+        settings = self.config.settings
+        return ExecutionPolicy(
+            permission=self._permission,
+            next_batch_number=self.state.take_batch_number,
+            max_parallel=settings.max_parallel,
+            spawner=self.spawner,
+            emit=self.publish,
+            early_start=settings.early_tool_start,
+            guard=lambda call: turn.loop_guard(call, self.config.settings.loop_guard_repeats),
+            clock=self.clock,
+        )
+
+    async def _settle(self, turn: TurnProgress, ended: StreamEnded) -> EndReason | None:
+        """Record a finished response and run its tool calls. Returns why the turn ends, or None to go on."""
+        executor = turn.executor
+        assert executor is not None
+        if ended.stop_reason == "max_tokens":
+            self._notice(
+                "warning",
+                "The answer was cut off at the response token limit. Raise "
+                "settings.max_response_tokens, or ask the model to continue.",
+            )
+        message = ended.message
+        # Calls that were never announced as ready (a provider that only reports them at the end).
+        submitted = executor.submitted_ids
+        for call in message.tool_calls:
+            if call.id not in submitted:
+                executor.submit(call)
+        self._append(message)
+        turn.in_stream = False  # the response is in the history now: nothing partial to keep after a cancel
+        self.publish(AssistantMessageAdded(message, self.clock()))
+        self._account(ended.usage, turn)
+        if message.text:
+            turn.text_out = message.text
+        calls = message.tool_calls
+        if not calls:
+            turn.executor = None
+            if not message.text.strip():
+                self._notice("warning", "The model sent an empty response.")
+            return "completed"
+
+        results = await executor.finish()
+        self._record_batches(executor, turn.batches)
+        turn.executor = None
+        self._append(Message("tool", list(results)))
+        turn.recent_calls.append({call_signature(c) for c in calls})
+        guarded = [r for r in results if r.content.startswith(LOOP_GUARD_PREFIX)]
+        if not guarded:
+            return None
+        self._notice(
+            "warning",
+            f"Loop guard: {guarded[0].name} was asked for again with the same arguments; it was not run.",
+        )
+        turn.guard_hits += 1
+        return "loop_guard" if turn.guard_hits > 1 else None  # warned once and still repeating: stop
+
+    async def _repair_after_cancel(self, turn: TurnProgress) -> None:
+        """Leave a history the next turn can send: calls that ran keep their results, the others are marked
+        cancelled, and a response cut short mid-stream is kept (its text, marked as cut short, and the calls
+        it had finished asking for), so the next request carries what Esc promised to keep."""
+        executor = turn.executor
+        if executor is not None:
+            await executor.cancel()
+            self._record_batches(executor, turn.batches)
+        if turn.in_stream:
+            partial = turn.partial_answer(executor.submitted_calls if executor is not None else [])
+            if partial is not None:
+                self._append(partial)
+        self._close_dangling(executor.results() if executor is not None else [])
+
+    def _end(self, turn: TurnProgress, reason: EndReason, error: str | None = None) -> TurnEnded:
+        self._turn = None
+        event = turn.ended(reason, error, self.clock())
+        self.publish(event)
+        return event
+
+    def _notice(self, level: Literal["info", "warning", "error"], text: str) -> None:
+        self.publish(Notice(level, text, self.clock()))
 
     def _record_batches(self, executor: ResponseExecutor, batches: list[BatchFinished]) -> None:
         batches.extend(executor.batches)
         self.state.batches.extend(executor.batches)
         self.state.calls.extend(executor.finished_calls)
 
-    def _keep_partial(self, text: str, calls: list[ToolCallPart]) -> None:
-        """A response cancelled mid-stream: what it said and the calls it had finished asking for join the
-        history (their results follow through ``_close_dangling``), so the next request sees them."""
-        parts: list[TextPart | ToolCallPart] = []
-        if text.strip():
-            parts.append(TextPart(text + "\n\n[cancelled by the user]"))
-        parts.extend(calls)
-        if parts:
-            self._append(Message("assistant", list(parts)))
-
     def _close_dangling(self, results: list[ToolResultPart]) -> None:
         """Keep the history valid: every tool call in the last assistant message gets a result."""
-        if not self.state.messages or self.state.messages[-1].role != "assistant":
-            return
-        calls = self.state.messages[-1].tool_calls
-        if not calls:
-            return
-        by_id = {r.tool_call_id: r for r in results}
-        parts = [by_id.get(c.id) or ToolResultPart(c.id, c.name, CANCELLED_RESULT, is_error=True) for c in calls]
-        self._append(Message("tool", list(parts)))
+        closing = dangling_results(self.state.messages[-1] if self.state.messages else None, results)
+        if closing is not None:
+            self._append(closing)
 
     def _account(
-        self, usage: Usage, emit: Callable[[AgentEvent], None], purpose: Literal["turn", "compaction"] = "turn"
+        self,
+        usage: Usage,
+        turn: TurnProgress,
+        purpose: Literal["turn", "compaction"] = "turn",
+        emit: Callable[[AgentEvent], None] | None = None,
     ) -> None:
         info = self.model_info
         cost = info.cost(usage)
@@ -419,14 +361,13 @@ class Agent:
         self.state.usage = self.state.usage + usage
         self.state.cost.add(cost)
         self.state.requests += 1
-        self._turn_usage = self._turn_usage + usage
-        self._turn_cost = None if cost is None or self._turn_cost is None else self._turn_cost + cost
-        emit(
+        turn.add_usage(usage, cost)
+        (emit or self.publish)(
             UsageUpdated(
                 usage,
                 cost,
-                self._turn_usage,
-                self._turn_cost,
+                turn.usage,
+                turn.cost,
                 self.state.usage,
                 self.state.cost.value,
                 self.context_tokens(),
@@ -449,42 +390,28 @@ class Agent:
         return self.checkpoints.undo(self.ctx)
 
     # -- compaction -------------------------------------------------------------------------------
-    async def _maybe_auto_compact(self, emit: Callable[[AgentEvent], None]) -> None:
-        from tunacode_tui.agent.compaction import split_for_compaction
-
+    async def _maybe_auto_compact(self) -> None:
         window = self.model_info.context_window
         threshold = self.config.settings.auto_compact_threshold
         used = self.context_tokens()
         if not window or used <= threshold * window or not split_for_compaction(self.state.messages)[0]:
             return
-        emit(
-            Notice(
-                "warning",
-                f"Context at {used:,}/{window:,} tokens (over {threshold:.0%}): compacting automatically.",
-                self.clock(),
-            )
+        self._notice(
+            "warning", f"Context at {used:,}/{window:,} tokens (over {threshold:.0%}): compacting automatically."
         )
-        from tunacode_tui.agent.compaction import CompactionFailed
-
         try:
-            await self.compact(emit=emit)
+            await self.compact()
         except CompactionFailed as exc:
-            emit(
-                Notice(
-                    "warning", f"Automatic compaction failed ({exc}); continuing with the full history.", self.clock()
-                )
-            )
+            self._notice("warning", f"Automatic compaction failed ({exc}); continuing with the full history.")
 
     async def compact(self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None) -> str:
         """Summarise and shorten the history. Returns the summary ("" when there was nothing to cut).
         Raises ``CompactionFailed`` (a ProviderError) when the summary is unusable; the history is kept."""
-        from tunacode_tui.agent.compaction import compact_history
-
-        caller = emit
-        # The usage must reach the listeners (the journal) whichever sink the caller gave.
-        emit = self.publish if caller is None or caller == self.publish else self._with_listeners(caller)
-        if not self._turn_running:  # /compact between turns: the summary request is the latest thing paid for
-            self._turn_usage, self._turn_cost = Usage(), 0.0
+        # The bill must reach the listeners (the journal) whichever sink the caller gave.
+        bill = self.publish if emit is None else self._with_listeners(emit)
+        emit = emit or self.publish
+        # Inside a turn the summary is billed to it; a /compact between turns is its own paid step.
+        turn = self._turn or TurnProgress()
         before = self.context_tokens()
         spent: list[Usage] = []
         try:
@@ -499,7 +426,7 @@ class Agent:
             )
         except BaseException:
             for usage in spent:  # a refused summary was still paid for
-                self._account(usage, emit, "compaction")
+                self._account(usage, turn, "compaction", bill)
             raise
         if outcome is None:
             emit(Notice("info", "Nothing to compact yet: the conversation is too short to cut.", self.clock()))
@@ -507,7 +434,7 @@ class Agent:
         self._replace_history(outcome.messages)
         self.publish(HistoryCompacted(outcome.summary, outcome.kept_count, list(outcome.messages), self.clock()))
         for usage in spent:
-            self._account(usage, emit, "compaction")
+            self._account(usage, turn, "compaction", bill)
         after = self.context_tokens()
         emit(
             Notice(

@@ -18,12 +18,12 @@ from textual.app import App
 from textual.binding import Binding
 
 from tunacode_tui.config.settings import Config
+from tunacode_tui.ui.session_context import SessionContext
 
 if TYPE_CHECKING:
     from tunacode_tui.agent.loop import Agent
     from tunacode_tui.providers.registry import ProviderPool
     from tunacode_tui.session.journal import SessionJournal
-    from tunacode_tui.session.store import LoadedSession
     from tunacode_tui.ui.widgets.notice_block import NoticeLevel
 
 
@@ -55,15 +55,18 @@ class TunaCodeApp(App[int]):
         self.resume = resume
         self.continue_latest = continue_latest
         self.use_journal = journal
-        self.journal: SessionJournal | None = None
-        self.resumed: LoadedSession | None = None
-        # Shown in the chat once it opens: resume results, journal problems.
-        self.startup_notices: list[tuple[NoticeLevel, str]] = [("warning", w) for w in config.warnings]
+        # The open conversation's context, also handed to its screen; kept here only to close its journal.
+        self.session: SessionContext | None = None
         if pool is None:
             from tunacode_tui.providers.registry import ProviderPool
 
             pool = ProviderPool()
         self.pool = pool
+
+    @property
+    def journal(self) -> SessionJournal | None:
+        """The open conversation's journal (what the app closes at exit; tests read it)."""
+        return self.session.journal if self.session is not None else None
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._first_frame_shown)
@@ -105,31 +108,36 @@ class TunaCodeApp(App[int]):
     def open_chat(self) -> None:
         from tunacode_tui.ui.screens.main import MainScreen
 
+        # Shown in the chat once it opens: resume results, journal problems, a start-up error.
+        notices: list[tuple[NoticeLevel, str]] = [("warning", w) for w in self.config.warnings]
         agent: Agent | None = None
-        error: str | None = None
         try:
-            agent = self.build_agent()
+            agent = self.build_agent(notices)
         except Exception as exc:  # a bad model name or session file: show it in the chat, keep the app usable
-            error = f"{exc}"
-        self.push_screen(MainScreen(agent, startup_error=error))
+            notices.insert(0, ("error", f"{exc}"))
+            self.session = SessionContext(self.config, self.root, self.reopen_session, notices=notices)
+        assert self.session is not None
+        self.push_screen(MainScreen(agent, self.session))
 
-    def build_agent(self) -> Agent:
-        """The agent for this run: a fresh session, or a resumed one, journaled unless disabled."""
+    def build_agent(self, notices: list[tuple[NoticeLevel, str]]) -> Agent:
+        """The agent for this run: a fresh session, or a resumed one, journaled unless disabled. Opens
+        ``self.session`` on it; what the user should hear about is added to ``notices``."""
         from tunacode_tui.agent.factory import SessionChoiceError, open_session_agent
 
         if self.resume == "" and not self.continue_latest:  # --resume without an id: say what there is
-            self._list_sessions()
+            notices.append(self._list_sessions())
         try:
             bundle = open_session_agent(
                 self.config, model=self.model_name, root=self.root, pool=self.pool, resume=self.resume or None,
                 continue_latest=self.continue_latest, journal_enabled=self.use_journal,
             )
         except SessionChoiceError as exc:
-            self.startup_notices.append(("warning", f"{exc} Starting a new conversation."))
+            notices.append(("warning", f"{exc} Starting a new conversation."))
             bundle = open_session_agent(self.config, model=self.model_name, root=self.root, pool=self.pool,
                                         journal_enabled=self.use_journal)
-        self.journal, self.resumed = bundle.journal, bundle.resumed
-        self.startup_notices += [("warning", warning) for warning in bundle.warnings]
+        notices += [("warning", warning) for warning in bundle.warnings]
+        self.session = SessionContext(self.config, self.root, self.reopen_session, journal=bundle.journal,
+                                      resumed=bundle.resumed, notices=notices)
         bundle.agent.state.yolo = self.yolo
         return bundle.agent
 
@@ -146,21 +154,21 @@ class TunaCodeApp(App[int]):
             return f"Could not resume {session_id}: {exc}"
         if self.journal is not None:
             self.journal.close()
-        self.journal, self.resumed = bundle.journal, bundle.resumed
-        self.startup_notices = [("warning", warning) for warning in bundle.warnings]
+        self.session = SessionContext(self.config, self.root, self.reopen_session, journal=bundle.journal,
+                                      resumed=bundle.resumed,
+                                      notices=[("warning", warning) for warning in bundle.warnings])
         bundle.agent.state.yolo = self.yolo
-        self.switch_screen(MainScreen(bundle.agent))
+        self.switch_screen(MainScreen(bundle.agent, self.session))
         return None
 
-    def _list_sessions(self) -> None:
+    def _list_sessions(self) -> tuple[NoticeLevel, str]:
         from tunacode_tui.session.store import list_sessions
 
         sessions = list_sessions(self.root)[:10]
         if not sessions:
-            self.startup_notices.append(("info", f"No saved sessions for {self.root} yet."))
-            return
+            return ("info", f"No saved sessions for {self.root} yet.")
         rows = "\n".join(f"  {s.id}  {s.messages} messages  {s.preview}" for s in sessions)
-        self.startup_notices.append(("info", f"Saved sessions (resume one with tunacode --resume ID):\n{rows}"))
+        return ("info", f"Saved sessions (resume one with tunacode --resume ID):\n{rows}")
 
     async def on_unmount(self) -> None:
         if self.journal is not None:

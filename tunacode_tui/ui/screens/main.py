@@ -2,7 +2,11 @@
 
 It owns the conversation's workers: one agent turn at a time (group ``agent``), its tool calls (groups
 ``batch-N``, through ``WorkerSpawner``), compaction (group ``compact``). Agent events arrive as
-``AgentEventPosted`` messages, in order, and are turned into widgets here.
+``AgentEventPosted`` messages, in order, and are turned into widgets here (one ``match``).
+
+Everything session-scoped (journal, resumed session, start-up notices, config, root, how to ``/resume``)
+comes in as a ``SessionContext``; the slash commands live in ``MainCommands`` (``main_commands.py``), which
+sees this screen through a Protocol. Neither this module nor the commands import the app.
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ from tunacode_tui.ui import format as fmt
 from tunacode_tui.ui.activity import ActivityLog, BatchRecord, batch_message
 from tunacode_tui.ui.commands import SlashCommandsProvider
 from tunacode_tui.ui.messages import AgentEventPosted
-from tunacode_tui.ui.screens.main_commands import CommandsMixin
+from tunacode_tui.ui.screens.main_commands import MainCommands
+from tunacode_tui.ui.session_context import SessionContext
 from tunacode_tui.ui.spawner import WorkerSpawner
 from tunacode_tui.ui.widgets.chat_log import ChatLog
 from tunacode_tui.ui.widgets.completion_menu import CompletionMenu
@@ -53,18 +58,11 @@ from tunacode_tui.ui.widgets.tool_activity import ToolActivity
 
 if TYPE_CHECKING:
     from tunacode_tui.agent.loop import Agent
-    from tunacode_tui.ui.app import TunaCodeApp
 
 PLACEHOLDER = "Ask anything — / for commands, @ for files, Shift+Enter for a new line"
 
 
-def _app_type() -> type[TunaCodeApp]:
-    from tunacode_tui.ui.app import TunaCodeApp
-
-    return TunaCodeApp
-
-
-class MainScreen(CommandsMixin, Screen[None]):
+class MainScreen(Screen[None]):
     """The conversation. Esc cancels what runs; Ctrl+L clears; Ctrl+K compacts; Tab moves between panes."""
 
     CSS_PATH = "main.tcss"
@@ -79,7 +77,6 @@ class MainScreen(CommandsMixin, Screen[None]):
         Binding("shift+tab", "previous_pane", "Prev pane", tooltip="Move to the previous pane"),
     ]
 
-    app = getters.app(_app_type)
     chat = getters.query_one("#chat", ChatLog)
     prompt = getters.query_one("#prompt", PromptInput)
     menu = getters.query_one("#completions", CompletionMenu)
@@ -90,10 +87,11 @@ class MainScreen(CommandsMixin, Screen[None]):
     """A turn or a compaction is running."""
     show_thoughts: reactive[bool] = reactive(False)
 
-    def __init__(self, agent: Agent | None = None, *, startup_error: str | None = None) -> None:
+    def __init__(self, agent: Agent | None, session: SessionContext) -> None:
         super().__init__()
         self.agent = agent
-        self.startup_error = startup_error
+        self.session = session
+        self.commands = MainCommands(self)
         self.activity_log = ActivityLog(self._summarize)
         self.queued: list[str] = []
         self._work: Worker[Any] | None = None
@@ -109,7 +107,7 @@ class MainScreen(CommandsMixin, Screen[None]):
             with Vertical(id="chat-column"):
                 yield ChatLog(id="chat")
                 yield CompletionMenu(id="completions")
-                yield PromptInput(id="prompt", root=self.app.root, placeholder=PLACEHOLDER)
+                yield PromptInput(id="prompt", root=self.session.root, placeholder=PLACEHOLDER)
             with Vertical(id="side"):
                 yield ToolActivity(id="activity")
                 yield ContextGauge(id="gauge")
@@ -121,11 +119,9 @@ class MainScreen(CommandsMixin, Screen[None]):
         self.gauge.border_title = "Context"
         if self.app.animation_level == "none":
             self.prompt.cursor_blink = False
-        if self.startup_error:
-            await self.chat.add_notice(self.startup_error, "error")
-        for level, text in self.app.startup_notices:
+        for level, text in self.session.notices:
             await self.chat.add_notice(text, level)
-        self.app.startup_notices.clear()
+        self.session.notices.clear()
         agent = self.agent
         if agent is None:
             return
@@ -136,8 +132,8 @@ class MainScreen(CommandsMixin, Screen[None]):
         self.gauge.model = agent.model.full_name
         self.gauge.show_context(0, info.context_window)
         self.gauge.show_usage(0, 0.0, agent.state.usage.total_tokens, agent.state.cost.value)
-        if self.app.resumed is not None:
-            await self._show_resumed()
+        if self.session.resumed is not None:
+            await self._show_resumed(self.session.resumed.id)
         # Counting the system prompt and tool schemas loads the tokenizer: in a thread, so the app opens at once.
         self.run_worker(agent.context_tokens, name="context", group="context", description="count context tokens",
                         thread=True, exit_on_error=False)
@@ -160,9 +156,9 @@ class MainScreen(CommandsMixin, Screen[None]):
         # The loop runs on the app's event loop, so posting is enough: no call_from_thread.
         self.post_message(AgentEventPosted(event))
 
-    async def _show_resumed(self) -> None:
+    async def _show_resumed(self, session_id: str) -> None:
         """A resumed conversation: its recent prompts and answers, and its tool activity."""
-        assert self.agent is not None and self.app.resumed is not None
+        assert self.agent is not None
         state = self.agent.state
         shown = [m for m in state.messages if (m.role == "user" and not m.tool_results) or
                  (m.role == "assistant" and m.text.strip())]
@@ -178,13 +174,20 @@ class MainScreen(CommandsMixin, Screen[None]):
         for record in self.activity_log.batches.values():
             await self.activity.show_batch(record)
         await self.chat.add_notice(
-            f"Resumed session {self.app.resumed.id}: {len(state.messages)} messages.", "info")
+            f"Resumed session {session_id}: {len(state.messages)} messages.", "info")
 
     def _watch_busy(self, busy: bool) -> None:
         if not self.is_mounted:
             return
         self.prompt.set_class(busy, "-busy")
         self.prompt.border_subtitle = "working… Esc cancels" if busy else ""
+
+    async def clear_view(self) -> None:
+        """Empty the chat and the activity pane (``/clear``); the agent's history is the caller's business."""
+        self.activity_log.clear()
+        self._batch_notices.clear()
+        await self.chat.clear_blocks()
+        await self.activity.clear_batches()
 
     def refresh_context(self) -> None:
         if self.agent is not None:
@@ -266,35 +269,36 @@ class MainScreen(CommandsMixin, Screen[None]):
 
     # -- agent events -------------------------------------------------------------------------
     async def on_agent_event_posted(self, message: AgentEventPosted) -> None:
-        event = message.event
-        chat = self.chat
-        if isinstance(event, TextDelta):
-            self._streamed = True
-            await chat.append_answer(event.text)
-        elif isinstance(event, RequestStarted):
-            self._streamed = False
-        elif isinstance(event, ThinkingDelta):
-            if self.show_thoughts:
-                await chat.append_thinking(event.text)
-        elif isinstance(event, AssistantMessageAdded):
-            if self._streamed:
-                await chat.end_answer()
-            elif event.message.text.strip():  # not streamed (streaming off): the whole answer at once
-                await chat.add_answer(event.message.text)
-        elif isinstance(event, BatchStarted | BatchGrew | ToolCallStarted | ToolCallFinished | BatchFinished):
-            await self._activity_event(event)
-        elif isinstance(event, UsageUpdated):
-            self.gauge.show_context(event.context_tokens, event.context_window)
-            self.gauge.show_usage(event.turn_usage.total_tokens, event.turn_cost, event.session_usage.total_tokens,
-                                  event.session_cost)
-        elif isinstance(event, Notice):
-            if event.level == "error":
-                self._last_error = event.text
-            await chat.add_notice(event.text, event.level)
-        elif isinstance(event, PermissionRequested):
-            self._ask_permission(event)
-        elif isinstance(event, TurnEnded):
-            await self._turn_ended(event)
+        """One case per event kind the screen shows; the rest (history, model changes) are for listeners."""
+        event, chat = message.event, self.chat
+        match event:
+            case TextDelta():
+                self._streamed = True
+                await chat.append_answer(event.text)
+            case RequestStarted():
+                self._streamed = False
+            case ThinkingDelta():
+                if self.show_thoughts:
+                    await chat.append_thinking(event.text)
+            case AssistantMessageAdded():
+                if self._streamed:
+                    await chat.end_answer()
+                elif event.message.text.strip():  # not streamed (streaming off): the whole answer at once
+                    await chat.add_answer(event.message.text)
+            case BatchStarted() | BatchGrew() | ToolCallStarted() | ToolCallFinished() | BatchFinished():
+                await self._activity_event(event)
+            case UsageUpdated():
+                self.gauge.show_context(event.context_tokens, event.context_window)
+                self.gauge.show_usage(event.turn_usage.total_tokens, event.turn_cost,
+                                      event.session_usage.total_tokens, event.session_cost)
+            case Notice():
+                if event.level == "error":
+                    self._last_error = event.text
+                await chat.add_notice(event.text, event.level)
+            case PermissionRequested():
+                self._ask_permission(event)
+            case TurnEnded():
+                await self._turn_ended(event)
 
     async def _activity_event(self, event: AgentEvent) -> None:
         record = self.activity_log.apply(event)
@@ -342,6 +346,20 @@ class MainScreen(CommandsMixin, Screen[None]):
                 event.future.set_result(decision or PermissionDecision(False))
 
         self.app.push_screen(screen, decided)
+
+    # -- slash commands (the handlers are in MainCommands) ---------------------------------------
+    def run_command(self, text: str) -> None:
+        """From the command palette: run after the current message."""
+        self.call_next(self.execute_command, text)
+
+    async def execute_command(self, text: str) -> None:
+        await self.commands.execute(text)
+
+    async def action_clear(self) -> None:
+        await self.commands.command_clear("")
+
+    async def action_compact(self) -> None:
+        await self.commands.command_compact("")
 
     # -- prompt -------------------------------------------------------------------------------
     async def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:

@@ -1,0 +1,34 @@
+"""What one conversation's screen needs from the run that opened it, handed to the screen when it is built.
+
+The app opens a session (fresh, ``--continue``, ``--resume``, ``/resume``) and passes this to ``MainScreen``;
+the screen never reaches back into the app for it. That keeps the screen free of an import of the app (no
+``ui/app.py`` ↔ ``ui/screens/main.py`` circle) and makes a session's state die with its screen: ``/resume``
+builds a new context, so the previous journal, resumed session and notices cannot leak into the next one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tunacode_tui.config.settings import Config
+    from tunacode_tui.session.journal import SessionJournal
+    from tunacode_tui.session.store import LoadedSession
+    from tunacode_tui.ui.widgets.notice_block import NoticeLevel
+
+
+@dataclass(slots=True)
+class SessionContext:
+    config: Config
+    root: Path
+    reopen: Callable[[str], str | None]
+    """``/resume ID``: swap to the chosen session; returns an error to show, or None. The app owns it."""
+    journal: SessionJournal | None = None
+    """Where this conversation is recorded; None when journaling is off or the agent could not be built."""
+    resumed: LoadedSession | None = None
+    """The saved session this conversation continues, if any."""
+    notices: list[tuple[NoticeLevel, str]] = field(default_factory=list)
+    """Shown in the chat once it opens (resume results, journal problems, a start-up error), then dropped."""
