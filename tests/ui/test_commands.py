@@ -204,3 +204,23 @@ async def test_model_picker_lists_the_catalog(config: Config, project: Path) -> 
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the picker to close")
         await wait_for(pilot, lambda: screen.agent.model.full_name == "openai:gpt-4.1-mini", "the new model")
+
+
+async def test_model_recovers_from_a_bad_start_up_model_without_a_restart(
+    llm_server: FakeLLMServer, config: Config, project: Path, recorder: Recorder
+) -> None:
+    """The start-up error says "fix the model with /model": doing so opens the conversation, and it works."""
+    llm_server.add(text("hello from the fixed model"))
+    app = make_app(config, model="opanai:gpt-4.1", root=project)
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        screen = main_screen(app)
+        await wait_for(pilot, lambda: notices(screen, "error"), "the start-up error")
+        assert screen.agent is None and "/model" in notices(screen, "error")[0]
+        await send(pilot, "/model openai:gpt-4.1")
+        await wait_for(pilot, lambda: screen.agent is not None, "the agent")
+        assert not any("restart" in n for n in notices(screen, "error"))
+        assert any(n.startswith("Model: openai:gpt-4.1") for n in notices(screen, "info"))
+        await send(pilot, "hi")
+        await wait_for(pilot, lambda: recorder.events(TurnEnded), "the turn")
+        assert recorder.events(TurnEnded)[0].text == "hello from the fixed model"
+        assert app.journal is not None  # the conversation is saved like any other

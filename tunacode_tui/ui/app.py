@@ -114,8 +114,10 @@ class TunaCodeApp(App[int]):
         try:
             agent = self.build_agent(notices)
         except Exception as exc:  # a bad model name or session file: show it in the chat, keep the app usable
-            notices.insert(0, ("error", f"{exc}"))
-            self.session = SessionContext(self.config, self.root, self.reopen_session, notices=notices)
+            notices.insert(0, ("error", f"{exc} The chat cannot send anything until a model works: choose one "
+                                        "with /model (or /model NAME)."))
+            self.session = SessionContext(self.config, self.root, self.reopen_session, notices=notices,
+                                          start=self.start_on_model)
         assert self.session is not None
         self.push_screen(MainScreen(agent, self.session))
 
@@ -140,6 +142,15 @@ class TunaCodeApp(App[int]):
                                       resumed=bundle.resumed, notices=notices)
         bundle.agent.state.yolo = self.yolo
         return bundle.agent
+
+    def start_on_model(self, model: str) -> tuple[Agent, SessionContext]:
+        """``/model NAME`` after a start-up that built no agent (a bad model name): the conversation this run
+        would have opened, on ``NAME``. Raises (with a message to show) when that fails too."""
+        self.model_name = model
+        notices: list[tuple[NoticeLevel, str]] = []
+        agent = self.build_agent(notices)
+        assert self.session is not None
+        return agent, self.session
 
     def reopen_session(self, session_id: str) -> str | None:
         """``/resume ID``: swap the main screen for one on the chosen session. Returns an error to show,

@@ -122,9 +122,18 @@ class MainScreen(Screen[None]):
         for level, text in self.session.notices:
             await self.chat.add_notice(text, level)
         self.session.notices.clear()
-        agent = self.agent
-        if agent is None:
-            return
+        if self.agent is not None:
+            await self._start_agent(self.agent)
+
+    async def attach(self, agent: Agent, session: SessionContext) -> None:
+        """An agent for a screen that opened without one (``/model`` after a bad start-up model)."""
+        self.agent, self.session = agent, session
+        for level, text in session.notices:
+            await self.chat.add_notice(text, level)
+        session.notices.clear()
+        await self._start_agent(agent)
+
+    async def _start_agent(self, agent: Agent) -> None:
         self._sink = self._post_event
         agent.spawner = WorkerSpawner(self)
         info = agent.model_info

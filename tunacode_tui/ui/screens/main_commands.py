@@ -59,6 +59,7 @@ class CommandHost(Protocol):
     def busy(self) -> bool: ...
 
     def start_compaction(self, focus: str) -> None: ...
+    async def attach(self, agent: Agent, session: SessionContext) -> None: ...
     def refresh_context(self) -> None: ...
     def show_totals(self) -> None: ...
     async def clear_view(self) -> None: ...
@@ -161,10 +162,20 @@ class MainCommands:
         except ConfigurationError as exc:
             await self.chat.add_notice(str(exc), "error")
             return
-        if self.agent is None:
-            await self.chat.add_notice("No agent is running; restart with --model to use this model.", "error")
-            return
-        self.agent.set_model(ref)
+        if self.agent is None:  # the start-up model was unusable: start the conversation on this one
+            if self.session.start is None:
+                await self.chat.add_notice("No conversation is open: restart with --model to use this model.",
+                                           "error")
+                return
+            try:
+                agent, session = self.session.start(ref.full_name)
+            except Exception as exc:  # still unusable (no key, bad session file): say why, stay as we are
+                await self.chat.add_notice(f"Could not start on {ref.full_name}: {exc}", "error")
+                return
+            await self.screen.attach(agent, session)
+        else:
+            self.agent.set_model(ref)
+        assert self.agent is not None
         info = self.agent.model_info
         self.screen.app.sub_title = ref.full_name
         self.screen.gauge.model = ref.full_name
