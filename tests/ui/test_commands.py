@@ -61,7 +61,7 @@ async def test_help_lists_every_command_and_key(config: Config, project: Path) -
         await wait_for(pilot, lambda: screen.chat.query(AssistantMessage), "the help text")
         help_text = screen.chat.query_one(AssistantMessage).source
         for command in commands.COMMANDS:
-            assert f"`{command.usage}`" in help_text
+            assert f"`{commands.table_cell(command.usage)}`" in help_text
         for binding in MainScreen.BINDINGS:
             assert isinstance(binding, Binding)
             assert f"| {app.get_key_display(binding)} |" in help_text
@@ -224,3 +224,26 @@ async def test_model_recovers_from_a_bad_start_up_model_without_a_restart(
         await wait_for(pilot, lambda: recorder.events(TurnEnded), "the turn")
         assert recorder.events(TurnEnded)[0].text == "hello from the fixed model"
         assert app.journal is not None  # the conversation is saved like any other
+
+
+async def test_help_table_renders_pipes_and_angle_brackets(config: Config, project: Path) -> None:
+    """``on|off`` stays in its cell (the table keeps two columns) and ``<session>`` is shown, not eaten as HTML."""
+    from textual.widgets._markdown import MarkdownTableContent
+
+    app = make_app(config, root=project)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        await send(pilot, "/help")
+        await wait_for(pilot, lambda: screen.chat.query(MarkdownTableContent), "the help tables")
+        table = screen.chat.query(MarkdownTableContent).first()
+        rows = [[cell.plain for cell in row] for row in table.rows]
+        assert all(len(row) == 2 for row in rows), rows
+        cells = {row[0]: row[1] for row in rows}
+        assert cells["/thoughts on|off"].startswith("Show model thinking")
+        assert "tunacode-<session>.md" in cells["/export [path]"]
+
+
+def test_palette_help_has_no_markdown_marks() -> None:
+    for command in commands.COMMANDS:
+        assert "`" not in command.plain_help
+    assert commands.BY_NAME["/model"].plain_help == "Pick a model, or switch to provider:model directly."

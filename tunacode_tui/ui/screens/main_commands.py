@@ -111,7 +111,8 @@ class MainCommands:
     # -- the commands -------------------------------------------------------------------------
     async def command_help(self, argument: str) -> None:
         lines = ["### Commands", "", "| Command | What it does |", "| --- | --- |"]
-        lines += [f"| `{c.usage}` | {c.help} |" for c in commands.COMMANDS]
+        cell = commands.table_cell
+        lines += [f"| `{cell(c.usage)}` | {cell(c.help)} |" for c in commands.COMMANDS]
         lines += ["", "### Keys", "", "| Key | What it does |", "| --- | --- |"]
         for binding in self.screen.BINDINGS:
             assert isinstance(binding, Binding)
