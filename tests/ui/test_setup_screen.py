@@ -78,3 +78,19 @@ async def test_quitting_setup_exits_cleanly(project: Path) -> None:
     assert app.return_code == 0
     assert not config_file().exists()
     assert "OPENAI_API_KEY" not in os.environ
+
+
+async def test_setup_says_saved_only_after_saving_and_drops_a_stale_error(project: Path) -> None:
+    app = make_app(Config(), root=project, setup=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, SetupScreen)
+        where = str(screen.query_one("#where").render())
+        assert "Saved" not in where and "when you save" in where
+        await pilot.click("#save")  # no key: an error
+        await wait_for(pilot, lambda: screen.problem.has_class("-shown"), "the error")
+        assert "Saved" not in str(screen.query_one("#where").render())
+        screen.provider.value = "openai-compatible"  # another provider: the old error no longer applies
+        await pilot.pause()
+        assert not screen.problem.has_class("-shown") and str(screen.problem.render()).strip() == ""
+    assert not config_file().exists()
