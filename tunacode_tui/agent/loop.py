@@ -27,7 +27,9 @@ from tunacode_tui.agent.turn import (
     dangling_results,
     stream_response,
 )
+from tunacode_tui.config.project import add_project_rule
 from tunacode_tui.config.settings import Config
+from tunacode_tui.core import permission_rules
 from tunacode_tui.core.events import (
     AgentEvent,
     AssistantMessageAdded,
@@ -80,6 +82,8 @@ class Agent:
         self.tools = {tool.name: tool for tool in tools}
         self.spawner: Spawner = spawner or AsyncioSpawner()
         self.clock = clock
+        # Problems with the project's settings file, for whoever opens the agent to show (the factory fills it).
+        self.startup_warnings: list[str] = []
         self.meter = ContextMeter()
         self.ctx = ToolContext(
             root=root,
@@ -162,7 +166,7 @@ class Agent:
 
     # -- permission -------------------------------------------------------------------------------
     async def _permission(self, call: ToolCallPart, tool: Tool) -> PermissionDecision:
-        if self.state.yolo or call.name in self.state.allowed_tools:
+        if self.state.yolo or permission_rules.allowed(self.state.allowed_tools, call.name, call.arguments):
             return PermissionDecision(True)
         preview = None
         make_preview = getattr(tool, "preview", None)
@@ -179,8 +183,22 @@ class Agent:
         )
         decision = await future
         if decision.allow and decision.always:
-            self.state.allowed_tools.add(call.name)
+            self._remember(decision.rule, call.name)
         return decision
+
+    def _remember(self, rule: str | None, tool: str) -> None:
+        """"Always": a command rule is kept for the project (``.tunacode/settings.json``); a whole tool only
+        for this session."""
+        self.state.allowed_tools.add(rule or tool)
+        if rule is None:
+            return
+        try:
+            path = add_project_rule(self.root, rule)
+        except (OSError, ValueError) as exc:
+            self._notice("warning", f"Allowed {rule} for this session, but could not save it to the project's "
+                                    f"settings ({exc}); it will be asked again next time.")
+            return
+        self._notice("info", f"Allowed {rule} from now on in this project (saved to {path}).")
 
     # -- the loop ---------------------------------------------------------------------------------
     async def run_turn(self, prompt: str, emit: Callable[[AgentEvent], None]) -> TurnEnded:

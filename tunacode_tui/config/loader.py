@@ -16,6 +16,7 @@ from typing import Any
 
 from tunacode_tui.config.paths import config_file
 from tunacode_tui.config.settings import Config, Settings
+from tunacode_tui.core.permission_rules import RuleError, parse_rule
 
 
 class ConfigError(Exception):
@@ -99,6 +100,11 @@ def parse_config(text: str, path: Path) -> Config:
             continue
         setattr(config.settings, name, _coerce_setting(name, value, getattr(defaults, name), path))
         config.sources[f"settings.{name}"] = "file"
+    for rule in config.settings.allowed_tools:
+        try:
+            parse_rule(rule)
+        except RuleError as exc:
+            config.warnings.append(f"{_where(path, text, 'allowed_tools', settings_at)}: {exc} It is ignored.")
     for name, value in data.items():
         if name in TOP_LEVEL_KEYS:
             continue

@@ -170,9 +170,13 @@ class PermissionRequested:
 
 @dataclass(slots=True)
 class PermissionDecision:
+    """``always`` remembers ``rule`` (a permission rule such as ``bash(git status:*)``, saved to the project's
+    settings) or, without one, the whole tool for this session."""
+
     allow: bool
     always: bool = False
     reason: str = ""
+    rule: str | None = None
 
 
 @dataclass(slots=True)
