@@ -247,3 +247,22 @@ def test_palette_help_has_no_markdown_marks() -> None:
     for command in commands.COMMANDS:
         assert "`" not in command.plain_help
     assert commands.BY_NAME["/model"].plain_help == "Pick a model, or switch to provider:model directly."
+
+
+async def test_an_at_file_shows_a_chip_under_the_prompt(
+    llm_server: FakeLLMServer, config: Config, project: Path, recorder: Recorder
+) -> None:
+    from tunacode_tui.ui.widgets.user_message import UserMessage
+
+    llm_server.add(text("It prints a."))
+    app = make_app(config, root=project)
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        screen = main_screen(app)
+        await send(pilot, "what does @a.py print? and @../outside.txt")
+        await wait_for(pilot, lambda: recorder.events(TurnEnded), "the turn")
+        await pilot.pause()
+        (prompt,) = screen.chat.query(UserMessage)
+        shown = prompt.render().plain
+        assert "📎 a.py (11 B)" in shown
+        assert "what does @a.py print?" in shown
+    assert "print('a')" in llm_server.requests[0].body["messages"][-1]["content"]

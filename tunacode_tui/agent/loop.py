@@ -19,6 +19,7 @@ from tunacode_tui.agent.accounting import ContextMeter
 from tunacode_tui.agent.checkpoints import Checkpoints, UndoReport
 from tunacode_tui.agent.compaction import CompactionFailed, compact_history, split_for_compaction
 from tunacode_tui.agent.executor import AsyncioSpawner, ExecutionPolicy, ResponseExecutor, Spawner, call_signature
+from tunacode_tui.agent.mentions import attach_mentions
 from tunacode_tui.agent.prompt import build_system_prompt
 from tunacode_tui.agent.turn import (
     LOOP_GUARD_PREFIX,
@@ -205,9 +206,10 @@ class Agent:
         """One user turn: request, stream, settle, until the model stops calling tools or a limit, an error or
         a cancel ends the turn. Every event goes to the listeners and to ``emit``."""
         self._emit = emit
-        self.publish(TurnStarted(prompt, self.clock()))
+        message, attachments = attach_mentions(prompt, self.ctx)  # @path: the file's content goes along
+        self.publish(TurnStarted(prompt, self.clock(), attachments))
         self.checkpoints.begin_turn()
-        self._append(Message.user(prompt))
+        self._append(message)
         turn = self._turn = TurnProgress()
         try:
             while True:

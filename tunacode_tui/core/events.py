@@ -14,9 +14,22 @@ from tunacode_tui.core.messages import Message, Usage
 
 
 @dataclass(slots=True)
+class AttachedFile:
+    """A file a prompt mentioned with ``@``: attached (``chars`` of it, maybe ``truncated``) or, with ``error``,
+    not attached and why."""
+
+    path: str
+    size: int  # bytes on disk
+    chars: int  # characters sent to the model
+    truncated: bool = False
+    error: str | None = None
+
+
+@dataclass(slots=True)
 class TurnStarted:
     prompt: str
     t: float
+    attachments: list[AttachedFile] = field(default_factory=list)
 
 
 @dataclass(slots=True)

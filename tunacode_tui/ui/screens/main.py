@@ -40,8 +40,10 @@ from tunacode_tui.core.events import (
     ToolCallFinished,
     ToolCallStarted,
     TurnEnded,
+    TurnStarted,
     UsageUpdated,
 )
+from tunacode_tui.core.messages import TextPart
 from tunacode_tui.ui import format as fmt
 from tunacode_tui.ui.activity import ActivityLog, BatchRecord, batch_message
 from tunacode_tui.ui.commands import SlashCommandsProvider
@@ -172,8 +174,9 @@ class MainScreen(Screen[None]):
         shown = [m for m in state.messages if (m.role == "user" and not m.tool_results) or
                  (m.role == "assistant" and m.text.strip())]
         for message in shown[-self.chat.max_blocks // 2:]:
-            if message.role == "user":
-                await self.chat.add_user(message.text)
+            if message.role == "user":  # the prompt as typed, not the @files attached to it
+                await self.chat.add_user(message.parts[0].text if isinstance(message.parts[0], TextPart)
+                                         else message.text)
             else:
                 await self.chat.add_answer(message.text)
         for batch in state.batches:
@@ -306,6 +309,8 @@ class MainScreen(Screen[None]):
                 await chat.add_notice(event.text, event.level)
             case PermissionRequested():
                 self._ask_permission(event)
+            case TurnStarted(attachments=files) if files:
+                chat.show_attachments(files)
             case TurnEnded():
                 await self._turn_ended(event)
 
