@@ -266,3 +266,42 @@ async def test_an_at_file_shows_a_chip_under_the_prompt(
         assert "📎 a.py (11 B)" in shown
         assert "what does @a.py print?" in shown
     assert "print('a')" in llm_server.requests[0].body["messages"][-1]["content"]
+
+
+async def test_prompt_history_survives_a_restart_per_project(config: Config, project: Path, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from tunacode_tui.session.prompt_history import PromptHistory, history_file
+
+    app = make_app(config, root=project)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        for prompt in ("/thoughts on", "/thoughts off"):
+            await send(pilot, prompt)
+            await wait_for(pilot, lambda: screen.prompt.text == "", "the prompt to clear")
+    path = history_file(project)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+    other = tmp_path / "other-project"
+    other.mkdir()
+    again = make_app(config, root=project)
+    async with again.run_test(size=SIZE) as pilot:  # a new run: Up recalls the last run's prompts
+        screen = main_screen(again)
+        screen.prompt.focus()
+        await pilot.press("up")
+        assert screen.prompt.text == "/thoughts off"
+        await pilot.press("up")
+        assert screen.prompt.text == "/thoughts on"
+    elsewhere = make_app(config, root=other)
+    async with elsewhere.run_test(size=SIZE) as pilot:  # another project has its own history
+        screen = main_screen(elsewhere)
+        screen.prompt.focus()
+        await pilot.press("up")
+        assert screen.prompt.text == ""
+    # Bounded: the oldest prompts fall off, and the file is rewritten to the bound.
+    history = PromptHistory(project, limit=3)
+    for n in range(120):
+        history.add(f"p{n}")
+    assert PromptHistory(project, limit=3).entries == ["p117", "p118", "p119"]
+    assert len(path.read_text().splitlines()) <= 3 + 100

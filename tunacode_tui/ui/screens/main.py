@@ -44,6 +44,7 @@ from tunacode_tui.core.events import (
     UsageUpdated,
 )
 from tunacode_tui.core.messages import TextPart
+from tunacode_tui.session.prompt_history import PromptHistory
 from tunacode_tui.ui import format as fmt
 from tunacode_tui.ui.activity import ActivityLog, BatchRecord, batch_message
 from tunacode_tui.ui.commands import SlashCommandsProvider
@@ -109,7 +110,8 @@ class MainScreen(Screen[None]):
             with Vertical(id="chat-column"):
                 yield ChatLog(id="chat")
                 yield CompletionMenu(id="completions")
-                yield PromptInput(id="prompt", root=self.session.root, placeholder=PLACEHOLDER)
+                yield PromptInput(id="prompt", root=self.session.root, placeholder=PLACEHOLDER,
+                                  history=PromptHistory(self.session.root))
             with Vertical(id="side"):
                 yield ToolActivity(id="activity")
                 yield ContextGauge(id="gauge")
