@@ -190,7 +190,7 @@ class MainScreen(Screen[None]):
         await self.chat.add_notice(
             f"Resumed session {session_id}: {len(state.messages)} messages.", "info")
 
-    def _watch_busy(self, busy: bool) -> None:
+    def watch_busy(self, busy: bool) -> None:
         if not self.is_mounted:
             return
         self.prompt.set_class(busy, "-busy")

@@ -56,13 +56,13 @@ class BatchRow(Widget):
         self.set_reactive(BatchRow.status, record.status)
 
     def on_mount(self) -> None:
-        self._watch_status(self.status)
+        self.watch_status(self.status)
 
-    def _watch_status(self, status: BatchStatus) -> None:
+    def watch_status(self, status: BatchStatus) -> None:
         for name in ("running", "done", "failed", "cancelled"):
             self.set_class(name == status, f"-{name}")
 
-    def _watch_highlighted(self, highlighted: bool) -> None:
+    def watch_highlighted(self, highlighted: bool) -> None:
         self.set_class(highlighted, "-highlight")
 
     def sync(self) -> None:

@@ -67,7 +67,8 @@ class ChatLog(VerticalScroll):
         self.anchor()
 
     # -- freezing what is far from the view -----------------------------------------------------
-    def _watch_scroll_y(self) -> None:
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)  # moves the scrollbar and repaints
         # Before the next frame: positions in the scrolled content do not move, and thawing inside a batch means
         # the frame after a jump shows the answers, not their blank stand-ins.
         self._schedule_virtualize(0.0)

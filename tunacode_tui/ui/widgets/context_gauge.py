@@ -67,18 +67,18 @@ class ContextGauge(Widget):
         self.total_tokens = total_tokens
         self.total_cost = total_cost
 
-    def _watch_used(self) -> None:
+    def watch_used(self) -> None:
         self.level = level_for(self.fraction)
 
-    def _watch_window(self) -> None:
+    def watch_window(self) -> None:
         self.level = level_for(self.fraction)
 
-    def _watch_level(self, level: Level) -> None:
+    def watch_level(self, level: Level) -> None:
         for name in ("green", "amber", "red"):
             self.set_class(name == level, f"-{name}")
 
     def on_mount(self) -> None:
-        self._watch_level(self.level)
+        self.watch_level(self.level)
 
     def render(self) -> Content:
         return Content("\n").join(self._lines(self.size.width))

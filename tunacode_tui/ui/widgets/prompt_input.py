@@ -135,7 +135,8 @@ class PromptInput(TextArea):
             self._show_choice()
 
     # -- keys ---------------------------------------------------------------------------------
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
+        """Enter and Esc are the prompt's; every other key goes on to ``TextArea`` (the next handler in the MRO)."""
         if event.key == "enter":
             event.stop()
             event.prevent_default()
@@ -148,7 +149,6 @@ class PromptInput(TextArea):
             event.stop()
             event.prevent_default()
             return
-        await super()._on_key(event)
 
     def action_newline(self) -> None:
         self.insert("\n")
