@@ -305,3 +305,31 @@ async def test_prompt_history_survives_a_restart_per_project(config: Config, pro
         history.add(f"p{n}")
     assert PromptHistory(project, limit=3).entries == ["p117", "p118", "p119"]
     assert len(path.read_text().splitlines()) <= 3 + 100
+
+
+async def test_compact_is_billed_on_the_gauge_and_in_analytics(
+    llm_server: FakeLLMServer, config: Config, project: Path, recorder: Recorder
+) -> None:
+    from tunacode_tui.core.events import Notice
+
+    for n in range(3):
+        llm_server.add(text(f"Answer {n}."), usage(input=500, output=10))
+    llm_server.add(text("## Goal\nKeep testing."), usage(input=300, output=30))
+    app = make_app(config, root=project)
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        screen = main_screen(app)
+        for n in range(3):
+            await send(pilot, f"question {n}")
+            await wait_for(pilot, lambda n=n: len(recorder.events(TurnEnded)) == n + 1 and not screen.busy,
+                           f"turn {n}")
+        await send(pilot, "/compact")
+        await wait_for(pilot, lambda: any(e.text.startswith("Compacted") for e in recorder.events(Notice)),
+                       "the compaction")
+        await wait_for(pilot, lambda: not screen.busy, "compaction to finish")
+        await pilot.pause()
+        gauge = str(screen.gauge.render())
+        assert "Tokens: 330 " in gauge and "Total: 1,860 " in gauge, gauge
+        await send(pilot, "/analytics tools")
+        await wait_for(pilot, lambda: any("compaction summaries" in n for n in notices(screen)), "analytics")
+        assert any("4 model requests, 1,860 tokens" in n and "1 of them compaction summaries: 330 tokens" in n
+                   for n in notices(screen))
