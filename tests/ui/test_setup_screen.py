@@ -16,6 +16,7 @@ from tunacode_tui.config.settings import Config
 from tunacode_tui.ui.app import make_app
 from tunacode_tui.ui.screens.main import MainScreen
 from tunacode_tui.ui.screens.setup import SetupError, SetupScreen, apply_setup
+from tunacode_tui.ui.widgets.notice_block import NoticeBlock
 
 
 def test_apply_setup_validates_and_fills_the_config() -> None:
@@ -46,6 +47,8 @@ async def test_first_run_saves_the_key_and_opens_the_chat(project: Path) -> None
         await pilot.click("#save")
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the chat")
         assert app.sub_title == "openai:gpt-4.1"
+        await wait_for(pilot, lambda: app.screen.chat.query(NoticeBlock), "the saved notice")
+        assert app.screen.chat.query(NoticeBlock).first().text.startswith("Saved your settings to ")
     path = config_file()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     saved = json.loads(path.read_text(encoding="utf-8"))

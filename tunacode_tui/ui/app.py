@@ -99,17 +99,19 @@ class TunaCodeApp(App[int]):
 
     def _setup_done(self, saved: bool | None) -> None:
         if saved:
+            from tunacode_tui.config.paths import config_file
+
             self.model_name = None  # the model just chosen wins over a --model given before setup
-            self.open_chat()
+            self.open_chat([("info", f"Saved your settings to {config_file()} (mode 0600).")])
             self._start_preload()
         else:
             self.exit(0)
 
-    def open_chat(self) -> None:
+    def open_chat(self, first: list[tuple[NoticeLevel, str]] | None = None) -> None:
         from tunacode_tui.ui.screens.main import MainScreen
 
         # Shown in the chat once it opens: resume results, journal problems, a start-up error.
-        notices: list[tuple[NoticeLevel, str]] = [("warning", w) for w in self.config.warnings]
+        notices: list[tuple[NoticeLevel, str]] = [*(first or []), *(("warning", w) for w in self.config.warnings)]
         agent: Agent | None = None
         try:
             agent = self.build_agent(notices)
