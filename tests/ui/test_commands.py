@@ -263,8 +263,8 @@ async def test_an_at_file_shows_a_chip_under_the_prompt(
         await pilot.pause()
         (prompt,) = screen.chat.query(UserMessage)
         shown = prompt.render().plain
-        assert "📎 a.py (11 B)" in shown
-        assert "⚠ @../outside.txt not attached: Access denied" in shown
+        assert "↳ attached a.py (11 B)" in shown
+        assert "⚠ @../outside.txt not attached: outside the project" in shown
         assert "what does @a.py print?" in shown
     assert "print('a')" in llm_server.requests[0].body["messages"][-1]["content"]
 

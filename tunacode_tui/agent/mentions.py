@@ -47,7 +47,8 @@ def attach_mentions(prompt: str, ctx: ToolContext) -> tuple[Message, list[Attach
             # Say so when it names a real file (or clearly a path) the tools may not read; stay quiet for @alice.
             given = Path(mention).expanduser()
             if given.is_absolute() or ".." in given.parts or (ctx.root / given).exists():
-                attached.append(AttachedFile(mention, 0, 0, error=str(exc)))
+                reason = "outside the project (the tools may not read it)" if "Access denied" in str(exc) else str(exc)
+                attached.append(AttachedFile(mention, 0, 0, error=reason))
             continue
         if not path.is_file():
             continue  # @someone, a folder: plain text

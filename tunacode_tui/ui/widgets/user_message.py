@@ -39,5 +39,5 @@ class UserMessage(Static):
                 chips.append(Content.styled(f"⚠ @{f.path} not attached: {f.error}", "$text-warning"))
             else:
                 cut = f", first {f.chars:,} characters" if f.truncated else ""
-                chips.append(Content.styled(f"📎 {f.path} ({size_label(f.size)}{cut})", "$text-accent"))
+                chips.append(Content.styled(f"↳ attached {f.path} ({size_label(f.size)}{cut})", "$text-success"))
         self.update(Content("\n").join([Content(self.prompt), *chips]))
