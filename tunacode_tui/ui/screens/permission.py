@@ -56,8 +56,11 @@ class PermissionScreen(ModalScreen[PermissionDecision]):
                 if self.rule is None:
                     pass
                 elif self.tool in COMMAND_TOOLS:
-                    yield Button(Content.assemble("Yes, always ", (self.rule, "bold"), " here (a)"), id="always",
-                                 variant="primary", tooltip="Saved to this project's .tunacode/settings.json")
+                    inner = self.rule[len(self.tool) + 1 : -1]  # bash(git status:*) -> git status:*
+                    yield Button(Content.assemble("Always ", (inner, "bold"), " (a)"), id="always",
+                                 variant="primary",
+                                 tooltip=f"Allow {self.rule} from now on; saved to this project's "
+                                         ".tunacode/settings.json")
                 else:
                     yield Button(f"Yes, always for {self.tool} (a)", id="always", variant="primary")
                 yield Button("No (n)", id="no", variant="error")
