@@ -160,3 +160,12 @@ def test_unknown_and_misplaced_keys_are_warned_with_file_and_line(cfg_path: Path
 def test_a_clean_file_has_no_warnings(cfg_path: Path) -> None:
     save_config(Config(default_model="openai:gpt-4.1"), cfg_path)
     assert load_config(cfg_path).warnings == []
+
+
+def test_an_unreadable_permission_rule_is_warned(cfg_path: Path) -> None:
+    cfg_path.parent.mkdir(parents=True)
+    cfg_path.write_text('{\n  "settings": {\n    "allowed_tools": ["bash(git status:*)", "bash(a && b)"]\n  }\n}\n')
+    config = load_config(cfg_path)
+    assert config.settings.allowed_tools == ["bash(git status:*)", "bash(a && b)"]
+    (warning,) = config.warnings
+    assert warning.startswith(f"{cfg_path}:3: 'bash(a && b)'") and "shell operators" in warning

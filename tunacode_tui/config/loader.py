@@ -100,11 +100,6 @@ def parse_config(text: str, path: Path) -> Config:
             continue
         setattr(config.settings, name, _coerce_setting(name, value, getattr(defaults, name), path))
         config.sources[f"settings.{name}"] = "file"
-    for rule in config.settings.allowed_tools:
-        try:
-            parse_rule(rule)
-        except RuleError as exc:
-            config.warnings.append(f"{_where(path, text, 'allowed_tools', settings_at)}: {exc} It is ignored.")
     for name, value in data.items():
         if name in TOP_LEVEL_KEYS:
             continue
@@ -122,6 +117,11 @@ def parse_config(text: str, path: Path) -> Config:
         else:
             config.warnings.append(f"{where}: {name} is not a config key{_did_you_mean(name, TOP_LEVEL_KEYS)}; it "
                                    f"is ignored. The file holds {', '.join(sorted(TOP_LEVEL_KEYS))}.")
+    for rule in config.settings.allowed_tools:
+        try:
+            parse_rule(rule)
+        except RuleError as exc:
+            config.warnings.append(f"{_where(path, text, 'allowed_tools', settings_at)}: {exc} It is ignored.")
     return config
 
 
