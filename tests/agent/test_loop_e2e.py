@@ -290,6 +290,40 @@ async def test_cancel_mid_stream_sends_the_partial_answer_and_finished_results_n
     assert sent[-1]["role"] == "user"
 
 
+async def test_cancel_after_thinking_folds_the_calls_into_text(llm_server: FakeLLMServer, project: Path) -> None:
+    """With thinking, a cut response has no signed thinking block to replay ahead of a tool_use (Anthropic
+    would refuse the next request): its finished results are kept as text instead."""
+    from tests.fake_llm_server import thinking
+
+    llm_server.add(thinking("let me look"), text("Reading it."), tool_call("read_file", {"file_path": "a.py"}),
+                   text("y" * 600), delay=0.02, chunk_size=2)
+    llm_server.add(text("ok"))
+    agent, pool = make_agent(llm_server, project, api="anthropic")
+    read_done = asyncio.Event()
+
+    def sink(event: object) -> None:
+        if isinstance(event, ToolCallFinished) and event.ok:
+            read_done.set()
+
+    try:
+        task = asyncio.ensure_future(agent.run_turn("go", sink))
+        await asyncio.wait_for(read_done.wait(), 20)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        ended = await agent.run_turn("continue", lambda e: None)
+    finally:
+        await pool.aclose()
+    assert ended.reason == "completed"
+    sent = llm_server.requests[1].body["messages"]
+    assistant = next(m for m in sent if m["role"] == "assistant")
+    assert [b["type"] for b in assistant["content"]] == ["text"]
+    kept = assistant["content"][0]["text"]
+    assert kept.startswith("Reading it.") and "[tools run before the cancel]" in kept and "return 1" in kept
+    assert not any(b.get("type") == "tool_result" for m in sent if m["role"] == "user" for b in m["content"]
+                   if isinstance(b, dict))
+
+
 async def test_cancel_between_responses_adds_no_copy_of_the_last_answer(llm_server: FakeLLMServer,
                                                                         project: Path) -> None:
     """A cancel while the next request is being prepared (here: an automatic compaction in flight) must not

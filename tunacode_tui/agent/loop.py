@@ -337,7 +337,8 @@ class Agent:
             await executor.cancel()
             self._record_batches(executor, turn.batches)
         if turn.in_stream:
-            partial = turn.partial_answer(executor.submitted_calls if executor is not None else [])
+            partial = turn.partial_answer(executor.submitted_calls if executor is not None else [],
+                                          executor.results() if executor is not None else [])
             if partial is not None:
                 self._append(partial)
         self._close_dangling(executor.results() if executor is not None else [])

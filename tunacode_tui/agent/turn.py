@@ -48,6 +48,7 @@ class TurnProgress:
     executor: ResponseExecutor | None = None
     streamed: list[str] = field(default_factory=list)
     in_stream: bool = False  # a response is streaming and is not in the history yet
+    thought: bool = False  # the response in flight streamed thinking (whose signature a cut cannot keep)
 
     def add_usage(self, usage: Usage, cost: float | None) -> None:
         self.usage = self.usage + usage
@@ -67,12 +68,25 @@ class TurnProgress:
             "use the earlier result or try something else."
         )
 
-    def partial_answer(self, calls: list[ToolCallPart] | None = None) -> Message | None:
+    def partial_answer(
+        self, calls: list[ToolCallPart] | None = None, results: list[ToolResultPart] | None = None
+    ) -> Message | None:
         """A response cut short by a cancel: its text, marked as such, and the calls it had finished asking
-        for (their results follow). None when nothing was streamed."""
+        for (their results follow). None when nothing was streamed.
+
+        When the response streamed thinking, its calls and ``results`` are folded into the text instead:
+        with thinking on, Anthropic requires a tool-use message to start with its signed thinking block,
+        which a cut response never received, so a replayed call would make the next request fail."""
         parts: list[TextPart | ToolCallPart] = []
-        if self.streamed:
-            parts.append(TextPart("".join(self.streamed) + CANCELLED_SUFFIX))
+        text = "".join(self.streamed)
+        if self.thought and calls:
+            by_id = {r.tool_call_id: r for r in results or []}
+            lines = [f"{c.name}({c.raw_arguments or c.arguments}): "
+                     f"{by_id[c.id].content if c.id in by_id else CANCELLED_RESULT}" for c in calls]
+            text += "\n\n[tools run before the cancel]\n" + "\n\n".join(lines)
+            calls = []
+        if text:
+            parts.append(TextPart(text + CANCELLED_SUFFIX))
         parts.extend(calls or [])
         return Message("assistant", list(parts)) if parts else None
 
@@ -95,6 +109,7 @@ async def stream_response(
     assert executor is not None, "stream_response needs the response's executor"
     turn.streamed = []
     turn.in_stream = True
+    turn.thought = False
     ended: StreamEnded | None = None
     try:
         async for event in stream_with_retry(
@@ -110,6 +125,7 @@ async def stream_response(
                     turn.streamed.append(text)
                     emit(TextDelta(text, clock()))
                 case ThinkingChunk(text=text):
+                    turn.thought = True
                     emit(ThinkingDelta(text, clock()))
                 case ToolCallReady(call=call):
                     executor.submit(call)
