@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from tunacode_tui.agent.validation import validate_arguments
 from tunacode_tui.core.events import (
@@ -68,6 +68,9 @@ class AsyncioSpawner:
 
 
 PermissionGate = Callable[[ToolCallPart, Tool], Awaitable[PermissionDecision]]
+CallStatus = Literal["done", "failed", "cancelled", "refused"]
+# How one call ended: ok, the result for the model, the result for the UI (None: the same), the status.
+Outcome = tuple[bool, str, str | None, CallStatus]
 
 
 def plan_batches(calls: Sequence[ToolCallPart], is_read_only: Callable[[ToolCallPart], bool]) -> list[list[int]]:
@@ -224,7 +227,9 @@ class ResponseExecutor:
         started = min(f.started for f in finished)
         ended = max(f.ended for f in finished)
         statuses = {f.status for f in finished}
-        status = "cancelled" if "cancelled" in statuses else ("failed" if not all(f.ok for f in finished) else "done")
+        status: Literal["done", "failed", "cancelled"] = (
+            "cancelled" if "cancelled" in statuses else ("failed" if not all(f.ok for f in finished) else "done")
+        )
         batch.parallel = len(slots) > 1 and self._max_parallel > 1
         event = BatchFinished(
             batch.number,
@@ -287,7 +292,14 @@ class ResponseExecutor:
 
     # -- one call ---------------------------------------------------------------------------------
     def _finished(
-        self, slot: _Slot, ok: bool, result: str, display: str | None, started: float, ended: float, status: str
+        self,
+        slot: _Slot,
+        ok: bool,
+        result: str,
+        display: str | None,
+        started: float,
+        ended: float,
+        status: CallStatus,
     ) -> ToolCallFinished:
         return ToolCallFinished(
             slot.batch,
@@ -299,13 +311,15 @@ class ResponseExecutor:
             display,
             started,
             ended,
-            status,  # type: ignore[arg-type]
+            status,
         )
 
     async def _run_call(self, slot: _Slot) -> None:
         call = slot.call
         assert slot.done is not None
         started = self._clock()
+        display: str | None
+        status: CallStatus
         ok, result, display, status = False, CANCELLED_RESULT, None, "cancelled"
         acquired = announced = False
         try:
@@ -340,11 +354,11 @@ class ResponseExecutor:
             if announced:
                 self._emit(finished)
 
-    async def _precheck(self, call: ToolCallPart) -> tuple[bool, str, str | None, str] | None:
+    async def _precheck(self, call: ToolCallPart) -> Outcome | None:
         """Why this call must not run (as its result), or None to run it."""
         if call.parse_error:
-            problem = f"Error: the tool call could not be read: {call.parse_error}. Send valid JSON."
-            return False, problem, None, "failed"
+            unreadable = f"Error: the tool call could not be read: {call.parse_error}. Send valid JSON."
+            return False, unreadable, None, "failed"
         tool = self._tools.get(call.name)
         if tool is None:
             names = ", ".join(sorted(self._tools))
@@ -361,7 +375,7 @@ class ResponseExecutor:
                 return False, f"The user refused to run {call.name}.{why}", None, "refused"
         return None
 
-    async def _execute(self, call: ToolCallPart) -> tuple[bool, str, str | None, str]:
+    async def _execute(self, call: ToolCallPart) -> Outcome:
         tool = self._tools[call.name]
         checkpoints = self._ctx.services.get("checkpoints")
         touched = None
@@ -377,7 +391,7 @@ class ResponseExecutor:
             log.exception("tool %s crashed", call.name)
             return False, f"Error: {call.name} failed unexpectedly: {type(exc).__name__}: {exc}", None, "failed"
         finally:
-            if touched is not None:
+            if touched is not None and checkpoints is not None:
                 # Also after a cancel: a write may have landed while we were told to stop.
                 checkpoints.after_change(touched)
         return True, output.content, output.display, "done"

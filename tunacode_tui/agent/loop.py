@@ -48,7 +48,7 @@ from tunacode_tui.core.events import (
     TurnStarted,
     UsageUpdated,
 )
-from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart, Usage
+from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart, ToolSpec, Usage
 from tunacode_tui.core.state import SessionState
 from tunacode_tui.core.stream import StreamEnded
 from tunacode_tui.providers import catalog
@@ -135,7 +135,7 @@ class Agent:
     def context_tokens(self) -> int:
         return self.meter.estimate(self.system_prompt, self._specs(), self.state.messages)
 
-    def _specs(self) -> list:
+    def _specs(self) -> list[ToolSpec]:
         return [tool.spec() for tool in self.tools.values()]
 
     # -- events -----------------------------------------------------------------------------------

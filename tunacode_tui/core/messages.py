@@ -7,6 +7,7 @@ journal and the UI never see an SDK object.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -127,7 +128,7 @@ def part_to_dict(part: Part) -> dict[str, Any]:
     return asdict(part)
 
 
-_PART_TYPES: dict[str, type] = {
+_PART_TYPES: dict[str, Callable[..., Part]] = {
     "text": TextPart,
     "thinking": ThinkingPart,
     "tool_call": ToolCallPart,

@@ -137,6 +137,7 @@ class ActivityLog:
         return changed
 
     def apply(self, event: AgentEvent) -> BatchRecord | None:
+        record: BatchRecord | None
         if isinstance(event, BatchStarted):
             record = BatchRecord(event.batch, event.size, event.parallel, event.t)
             self.batches[event.batch] = record

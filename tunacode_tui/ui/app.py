@@ -19,6 +19,7 @@ from textual.binding import Binding
 
 from tunacode_tui.config.settings import Config
 from tunacode_tui.ui.session_context import SessionContext
+from tunacode_tui.ui.spawner import WorkerSpawner
 
 if TYPE_CHECKING:
     from tunacode_tui.agent.loop import Agent
@@ -62,6 +63,8 @@ class TunaCodeApp(App[int]):
 
             pool = ProviderPool()
         self.pool = pool
+        # Tool calls run as this app's workers, grouped by batch; the factory hands it to every agent.
+        self.spawner = WorkerSpawner(self)
 
     @property
     def journal(self) -> SessionJournal | None:
@@ -133,12 +136,12 @@ class TunaCodeApp(App[int]):
         try:
             bundle = open_session_agent(
                 self.config, model=self.model_name, root=self.root, pool=self.pool, resume=self.resume or None,
-                continue_latest=self.continue_latest, journal_enabled=self.use_journal,
+                continue_latest=self.continue_latest, journal_enabled=self.use_journal, spawner=self.spawner,
             )
         except SessionChoiceError as exc:
             notices.append(("warning", f"{exc} Starting a new conversation."))
             bundle = open_session_agent(self.config, model=self.model_name, root=self.root, pool=self.pool,
-                                        journal_enabled=self.use_journal)
+                                        journal_enabled=self.use_journal, spawner=self.spawner)
         notices += [("warning", warning) for warning in bundle.warnings]
         self.session = SessionContext(self.config, self.root, self.reopen_session, journal=bundle.journal,
                                       resumed=bundle.resumed, notices=notices)
@@ -162,7 +165,7 @@ class TunaCodeApp(App[int]):
 
         try:
             bundle = open_session_agent(self.config, root=self.root, pool=self.pool, resume=session_id,
-                                        journal_enabled=self.use_journal)
+                                        journal_enabled=self.use_journal, spawner=self.spawner)
         except Exception as exc:  # SessionChoiceError or a bad model name: say so, keep the current chat
             return f"Could not resume {session_id}: {exc}"
         if self.journal is not None:

@@ -1,8 +1,8 @@
 """The main screen: chat on the left, tool activity and the context gauge on the right, prompt below.
 
-It owns the conversation's workers: one agent turn at a time (group ``agent``), its tool calls (groups
-``batch-N``, through ``WorkerSpawner``), compaction (group ``compact``). Agent events arrive as
-``AgentEventPosted`` messages, in order, and are turned into widgets here (one ``match``).
+It owns the conversation's workers: one agent turn at a time (group ``agent``) and compaction (group
+``compact``); the turn's tool calls are the app's workers (``batch-N``, see ``ui/spawner.py``). Agent events
+arrive as ``AgentEventPosted`` messages, in order, and are turned into widgets here (one ``match``).
 
 Everything session-scoped (journal, resumed session, start-up notices, config, root, how to ``/resume``)
 comes in as a ``SessionContext``; the slash commands live in ``MainCommands`` (``main_commands.py``), which
@@ -51,7 +51,6 @@ from tunacode_tui.ui.commands import SlashCommandsProvider
 from tunacode_tui.ui.messages import AgentEventPosted
 from tunacode_tui.ui.screens.main_commands import MainCommands
 from tunacode_tui.ui.session_context import SessionContext
-from tunacode_tui.ui.spawner import WorkerSpawner
 from tunacode_tui.ui.widgets.chat_log import ChatLog
 from tunacode_tui.ui.widgets.completion_menu import CompletionMenu
 from tunacode_tui.ui.widgets.context_gauge import ContextGauge
@@ -139,7 +138,6 @@ class MainScreen(Screen[None]):
 
     async def _start_agent(self, agent: Agent) -> None:
         self._sink = self._post_event
-        agent.spawner = WorkerSpawner(self)
         info = agent.model_info
         self.app.sub_title = agent.model.full_name
         self.gauge.model = agent.model.full_name
@@ -236,14 +234,10 @@ class MainScreen(Screen[None]):
             self._work.cancel()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place worker endings are handled: agent turns, compaction, tool calls, context count."""
+        """The one place this screen's worker endings are handled: agent turns, compaction, context count."""
         worker, state = event.worker, event.state
         if worker.group == "context" and state == WorkerState.SUCCESS and self.agent is not None:
             self.gauge.show_context(worker.result or 0, self.agent.model_info.context_window)
-            return
-        if worker.group.startswith("batch-") and state == WorkerState.ERROR:
-            # The executor catches tool errors; reaching here is a bug, but its call still gets a result.
-            self.notify(f"A tool worker failed: {worker.error!r}", severity="error")
             return
         if worker is not self._work or state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             return

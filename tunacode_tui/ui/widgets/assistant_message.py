@@ -84,7 +84,8 @@ class AssistantMessage(Markdown):
         self._pending: list[str] = []  # written since the last render
         self._settled_chars = 0  # the prefix of _text whose blocks are mounted for good
         self._settled_lines = 0
-        self._tail: list[MarkdownBlock] = []  # blocks of the open part, replaced on each render
+        # Blocks of the open part, replaced on each render (after ``update``, frozen stand-ins too).
+        self._tail: list[MarkdownBlock | FrozenBlocks] = []
         self._tail_sources: list[str] = []  # the Markdown each tail block was built from
         self._last_block: MarkdownBlock | None = None
         self._parser: MarkdownIt | None = None
@@ -255,7 +256,7 @@ class AssistantMessage(Markdown):
         with self.app.batch_update():
             reused = 0
             for old, new, old_source, source in zip(old_tail, blocks, old_sources, sources, strict=False):
-                if type(old) is not type(new) or not old.display:
+                if not isinstance(old, MarkdownBlock) or type(old) is not type(new) or not old.display:
                     break
                 if old_source != source:
                     if not self._updates_in_place(old, new):
@@ -264,7 +265,7 @@ class AssistantMessage(Markdown):
                 old.source_range = new.source_range
                 blocks[reused] = old
                 reused += 1
-            self._tail, self._tail_sources = blocks[len(settled):], sources[len(settled):]
+            self._tail, self._tail_sources = list(blocks[len(settled):]), sources[len(settled):]
             if old_tail[reused:]:
                 await self.remove_children(old_tail[reused:])
             mounted = self.mount_all(blocks[reused:])  # styles are applied now; the mount completes when awaited
