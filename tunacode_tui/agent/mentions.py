@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from tunacode_tui.core.events import AttachedFile
-from tunacode_tui.core.messages import Message, TextPart
+from tunacode_tui.core.messages import Message, Part, TextPart
 from tunacode_tui.tools.base import ToolContext, ToolError
 from tunacode_tui.tools.paths import display_path, resolve_path
 
@@ -73,7 +73,7 @@ def attach_mentions(prompt: str, ctx: ToolContext) -> tuple[Message, list[Attach
                 if truncated else "")
         blocks.append(f'<attached_file path="{shown}"{note}>\n{kept}\n</attached_file>')
         attached.append(AttachedFile(shown, len(raw), len(kept), truncated=truncated))
-    parts = [TextPart(prompt)]
+    parts: list[Part] = [TextPart(prompt)]
     if blocks:
         parts.append(TextPart("\n\n" + "\n\n".join(blocks)))
     return Message("user", parts), attached
