@@ -49,6 +49,7 @@ def test_unreadable_rules_are_errors_and_allow_nothing(text: str) -> None:
 def test_rules_print_in_their_canonical_form() -> None:
     assert str(parse_rule(" bash( git  status :*) ")) == "bash(git status:*)"
     assert str(parse_rule("update_file")) == "update_file"
+    assert str(parse_rule("Bash(git diff:*)")) == "bash(git diff:*)"  # Claude Code's spelling
 
 
 @pytest.mark.parametrize(("command", "rule"), [

@@ -61,6 +61,8 @@ def parse_rule(text: str) -> PermissionRule:
         raise RuleError(f"{text!r} is not a permission rule: write a tool name (write_file) or a bash command "
                         "rule, bash(git status:*) for a prefix or bash(npm test) for one exact command.")
     tool, body = match.group("tool"), match.group("body")
+    if tool.lower() in COMMAND_TOOLS:
+        tool = tool.lower()  # Bash(git status:*), as Claude Code writes it, means the same
     if body is None:
         return PermissionRule(tool)
     if tool not in COMMAND_TOOLS:
