@@ -53,8 +53,9 @@ def test_rules_print_in_their_canonical_form() -> None:
 
 
 @pytest.mark.parametrize(("command", "rule"), [
-    ("git status -s", "bash(git status:*)"), ("npm test", "bash(npm test:*)"), ("ls -la", "bash(ls:*)"),
-    ("pytest tests/ui", "bash(pytest:*)"), ("git log; rm x", None), ("echo $HOME", None),
+    ("git status -s", "bash(git status:*)"), ("npm test", "bash(npm test:*)"), ("ls -la", "bash(ls -la)"),
+    ("pytest tests/ui", "bash(pytest tests/ui)"), ("git -c a=b status", "bash(git -c a=b status)"),
+    ("make", "bash(make)"), ("git log; rm x", None), ("echo $HOME", None),
 ])
 def test_the_dialog_suggests_a_safe_prefix(command: str, rule: str | None) -> None:
     assert suggest_rule("bash", bash(command)) == rule

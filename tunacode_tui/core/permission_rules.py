@@ -104,14 +104,14 @@ def allowed(rules: Iterable[str], name: str, args: Mapping[str, Any]) -> bool:
 
 def suggest_rule(name: str, args: Mapping[str, Any]) -> str | None:
     """What the dialog's "always" should remember for this call: the tool for most tools; for bash, a prefix
-    rule on the program and its subcommand (``git status:*``, ``pytest:*``); None when the command is not a
-    simple one (then "always" is not offered: a compound command is asked about each time)."""
+    rule on the program and its subcommand (``git status:*``, ``npm test:*``), else the exact command (a
+    program alone, ``find:*`` or ``git:*``, would allow ``find -delete`` or ``git -c ...``); None when the
+    command is not a simple one (then "always" is not offered: a compound command is asked about each time)."""
     if name not in COMMAND_TOOLS:
         return name
     words = command_words(args.get("command"))
     if words is None:
         return None
-    keep = 1
-    if len(words) > 1 and re.fullmatch(r"[A-Za-z][\w-]*", words[1]) and not words[1].startswith("-"):
-        keep = 2  # a subcommand: git status, npm test, cargo build
-    return str(PermissionRule(name, tuple(words[:keep]), prefix=True))
+    if len(words) > 1 and re.fullmatch(r"[A-Za-z][\w-]*", words[1]):
+        return str(PermissionRule(name, tuple(words[:2]), prefix=True))  # git status, npm test, cargo build
+    return str(PermissionRule(name, tuple(words)))
