@@ -121,7 +121,8 @@ class TunaCodeApp(App[int]):
         except Exception as exc:  # a bad model name or session file: show it in the chat, keep the app usable
             notices.insert(0, ("error", f"{exc} The chat cannot send anything until a model works: choose one "
                                         "with /model (or /model NAME)."))
-            self.session = SessionContext(self.config, self.root, self.reopen_session, notices=notices,
+            self.session = SessionContext(self.config, self.root, self.reopen_session,
+                                          keep_history=self.use_journal, notices=notices,
                                           start=self.start_on_model)
         assert self.session is not None
         self.push_screen(MainScreen(agent, self.session))
@@ -143,7 +144,8 @@ class TunaCodeApp(App[int]):
             bundle = open_session_agent(self.config, model=self.model_name, root=self.root, pool=self.pool,
                                         journal_enabled=self.use_journal, spawner=self.spawner)
         notices += [("warning", warning) for warning in bundle.warnings]
-        self.session = SessionContext(self.config, self.root, self.reopen_session, journal=bundle.journal,
+        self.session = SessionContext(self.config, self.root, self.reopen_session,
+                                      keep_history=self.use_journal, journal=bundle.journal,
                                       resumed=bundle.resumed, notices=notices)
         bundle.agent.state.yolo = self.yolo
         return bundle.agent
@@ -170,7 +172,8 @@ class TunaCodeApp(App[int]):
             return f"Could not resume {session_id}: {exc}"
         if self.journal is not None:
             self.journal.close()
-        self.session = SessionContext(self.config, self.root, self.reopen_session, journal=bundle.journal,
+        self.session = SessionContext(self.config, self.root, self.reopen_session,
+                                      keep_history=self.use_journal, journal=bundle.journal,
                                       resumed=bundle.resumed,
                                       notices=[("warning", warning) for warning in bundle.warnings])
         bundle.agent.state.yolo = self.yolo

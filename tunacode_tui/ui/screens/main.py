@@ -110,7 +110,7 @@ class MainScreen(Screen[None]):
                 yield ChatLog(id="chat")
                 yield CompletionMenu(id="completions")
                 yield PromptInput(id="prompt", root=self.session.root, placeholder=PLACEHOLDER,
-                                  history=PromptHistory(self.session.root))
+                                  history=PromptHistory(self.session.root) if self.session.keep_history else None)
             with Vertical(id="side"):
                 yield ToolActivity(id="activity")
                 yield ContextGauge(id="gauge")
