@@ -58,6 +58,8 @@ class Config:
     sources: dict[str, str] = field(default_factory=dict)
     # Keys taken out of the process environment at start (config/key_capture.py); memory only, never saved.
     captured: dict[str, str] = field(default_factory=dict)
+    # Keys the file holds that were ignored or moved, each with file:line and what to do; shown at start-up.
+    warnings: list[str] = field(default_factory=list)
 
     def lookup(self, variable: str) -> str | None:
         """Environment first (as it was at start), then the file's ``env`` section; empty counts as unset."""
