@@ -157,6 +157,10 @@ def test_debug_log_goes_to_the_log_file_not_the_terminal(llm_server: FakeLLMServ
     text_ = (logs / "tunacode.log").read_text()
     assert "Tool execution completed in" in text_ and "Parallel batch 1 completed in" in text_
     assert "sk-test" not in text_
+    # Only our own loggers and the SDK's request lines: no asyncio/markdown-it debug noise.
+    names = {line.split(" ")[3].rstrip(":") for line in text_.splitlines() if line[:2].isdigit()}
+    assert names and all(n.startswith(("tunacode", "openai", "anthropic", "httpx")) for n in names), names
+    assert "POST" in text_  # the request line is there
 
 
 def four_greps(server: FakeLLMServer) -> None:
@@ -372,11 +376,6 @@ def test_log_file_is_private(llm_server: FakeLLMServer, project: Path, tmp_path:
     assert log.stat().st_size > 0
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
 
-
-    # Only our own loggers and the SDK's request lines: no asyncio/markdown-it debug noise.
-    names = {line.split(" ")[3].rstrip(":") for line in text_.splitlines() if line[:2].isdigit()}
-    assert names and all(n.startswith(("tunacode", "openai", "anthropic", "httpx")) for n in names), names
-    assert "POST" in text_  # the request line is there
 
 
 def test_debug_log_says_sequential_when_the_batch_ran_one_call_at_a_time(

@@ -143,6 +143,11 @@ class Agent:
         """Hear every event from now on, including history changes made outside a turn."""
         self._listeners.append(listener)
 
+    def set_sink(self, emit: Callable[[AgentEvent], None]) -> None:
+        """Where events go between turns (a ``/compact``, a measurement) until a turn names its own sink: a
+        front end sets it once, so what happens before the first prompt is shown too."""
+        self._emit = emit
+
     def publish(self, event: AgentEvent) -> None:
         """Tell the listeners, then the running turn's sink (or the last one, between turns)."""
         for listener in self._listeners:

@@ -136,6 +136,7 @@ class MainScreen(Screen[None]):
         await self._start_agent(agent)
 
     async def _start_agent(self, agent: Agent) -> None:
+        agent.set_sink(self.emit)
         info = agent.model_info
         self.app.sub_title = agent.model.full_name
         self.gauge.model = agent.model.full_name
@@ -427,5 +428,4 @@ class MainScreen(Screen[None]):
     def _inspect_batch(self, event: ToolActivity.BatchSelected) -> None:
         from tunacode_tui.ui.screens.batch_inspector import BatchInspectorScreen
 
-        self.app.push_screen(BatchInspectorScreen(event.record, agent=self.agent, emit=self.emit,
-                                                  busy=lambda: self.busy))
+        self.app.push_screen(BatchInspectorScreen(event.record, agent=self.agent, busy=lambda: self.busy))
