@@ -155,8 +155,12 @@ def test_debug_log_goes_to_the_log_file_not_the_terminal(llm_server: FakeLLMServ
     assert proc.returncode == 0, proc.stderr
     assert "Tool execution completed" not in proc.stderr + proc.stdout
     text_ = (logs / "tunacode.log").read_text()
-    assert "Tool execution completed in" in text_ and "Parallel batch completed in" in text_
+    assert "Tool execution completed in" in text_ and "Parallel batch 1 completed in" in text_
     assert "sk-test" not in text_
+    # Only our own loggers and the SDK's request lines: no asyncio/markdown-it debug noise.
+    names = {line.split(" ")[3].rstrip(":") for line in text_.splitlines() if line[:2].isdigit()}
+    assert names and all(n.startswith(("tunacode", "openai", "anthropic", "httpx")) for n in names), names
+    assert "POST" in text_  # the request line is there
 
 
 def four_greps(server: FakeLLMServer) -> None:
@@ -371,3 +375,24 @@ def test_log_file_is_private(llm_server: FakeLLMServer, project: Path, tmp_path:
     log = logs / "tunacode.log"
     assert log.stat().st_size > 0
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
+
+def test_debug_log_says_sequential_when_the_batch_ran_one_call_at_a_time(
+        llm_server: FakeLLMServer, project: Path, tmp_path: Path) -> None:
+    four_reads(llm_server)
+    llm_server.add(text("ok"))
+    logs = tmp_path / "logs"
+    proc = run_cli(llm_server, project, tmp_path, "-p", "read", "--max-parallel", "1",
+                   env={"LOG_LEVEL": "DEBUG", "TUNACODE_LOG_DIR": str(logs)})
+    assert proc.returncode == 0, proc.stderr
+    text_ = (logs / "tunacode.log").read_text()
+    assert "Sequential batch 1 completed in" in text_ and "Parallel batch" not in text_
+
+
+def test_config_warnings_reach_stderr(llm_server: FakeLLMServer, project: Path, tmp_path: Path) -> None:
+    (tmp_path / "cfg.json").write_text('{\n  "settings": {\n    "max_paralel": 2\n  }\n}\n')
+    llm_server.add(text("ok"))
+    proc = run_cli(llm_server, project, tmp_path, "-p", "hi")
+    assert proc.returncode == 0, proc.stderr
+    assert f"{tmp_path / 'cfg.json'}:3: settings.max_paralel is not a setting" in proc.stderr

@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+OWN_LOGGERS = ("tunacode", "tunacode_tui")
+SDK_LOGGERS = ("openai", "anthropic", "httpx", "httpx2")
+# The SDKs' debug lines that name a request and its outcome; the rest of their debug output is dropped.
+SDK_REQUEST_LINES = ("Sending HTTP Request", "HTTP Response", "HTTP Request", "Retrying request")
+
+
 def _setup_logging(secrets: list[str]) -> None:
     """``LOG_LEVEL`` sends logs to a file in the platformdirs log dir, never to the terminal."""
     import logging
@@ -47,7 +53,7 @@ def _setup_logging(secrets: list[str]) -> None:
     level = os.environ.get("LOG_LEVEL", "").upper()
     if not level:
         # Without this, Python's last-resort handler would print warnings and tracebacks over the TUI.
-        for name in ("tunacode", "tunacode_tui"):
+        for name in OWN_LOGGERS:
             logging.getLogger(name).addHandler(logging.NullHandler())
         return
 
@@ -65,6 +71,15 @@ def _setup_logging(secrets: list[str]) -> None:
             record.args = None
             return True
 
+    class _OwnAndRequests(logging.Filter):
+        """Our own records at any level; from the SDKs and their HTTP client, only what says which request
+        went out and how it ended (their debug dumps of every option are noise)."""
+
+        def filter(self, record: logging.LogRecord) -> bool:
+            if record.name.startswith("tunacode") or record.levelno >= logging.INFO:
+                return True
+            return record.getMessage().startswith(SDK_REQUEST_LINES)
+
     log_file = directory / "tunacode.log"
     # Logs hold requests, paths and tool output: readable by the user only (os.open applies the mode on
     # creation; chmod fixes a file an older version created 0644).
@@ -72,8 +87,13 @@ def _setup_logging(secrets: list[str]) -> None:
     os.chmod(log_file, 0o600)
     handler = logging.FileHandler(log_file, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_OwnAndRequests())
     handler.addFilter(_MaskSecrets())
-    logging.basicConfig(level=getattr(logging, level, logging.INFO), handlers=[handler])
+    chosen = getattr(logging, level, logging.INFO)
+    # Everyone else (markdown-it, asyncio, Textual) stays at WARNING: their debug records are not even made.
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    for name in OWN_LOGGERS + SDK_LOGGERS:
+        logging.getLogger(name).setLevel(chosen)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -98,7 +98,8 @@ class JsonLinesSink:
         elif isinstance(event, UsageUpdated):
             self.write("usage", event.t, input_tokens=event.usage.prompt_tokens,
                        output_tokens=event.usage.output_tokens, cost=event.cost,
-                       context_tokens=event.context_tokens, context_window=event.context_window)
+                       context_tokens=event.context_tokens, context_window=event.context_window,
+                       **({"purpose": event.purpose} if event.purpose != "turn" else {}))
         elif isinstance(event, Notice):
             self.notices.append(event)
             self.write("notice", event.t, level=event.level, text=event.text)
@@ -191,7 +192,7 @@ async def run_headless(
     except (ConfigurationError, SessionChoiceError) as exc:
         print(f"tunacode: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    for warning in bundle.warnings:
+    for warning in [*config.warnings, *bundle.warnings]:
         print(f"tunacode: {warning}", file=sys.stderr)
     agent = bundle.agent
     try:

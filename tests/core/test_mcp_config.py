@@ -56,6 +56,7 @@ def test_a_bad_entry_in_the_config_file_is_skipped_not_fatal(tmp_path: Path) -> 
     assert list(config.mcp_servers) == ["ok"]
     [problem] = config.mcp_problems
     assert "'bad' was not started" in problem and "tunacode.json" in problem
+    assert config.warnings == []  # "mcp_servers" is a config key, not an unknown one
 
 
 def test_project_servers_wait_for_an_answer_that_is_remembered_per_content(tmp_path: Path) -> None:

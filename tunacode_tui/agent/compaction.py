@@ -6,10 +6,11 @@ pre-compaction history stays in the session journal: compaction never destroys d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tunacode_tui.agent.accounting import message_text
-from tunacode_tui.core.messages import Message, TextPart
+from tunacode_tui.core.messages import Message, TextPart, Usage
 from tunacode_tui.core.stream import StreamEnded, TextChunk
 from tunacode_tui.providers.base import ChatRequest, Provider
 from tunacode_tui.providers.errors import ProviderError
@@ -85,8 +86,12 @@ async def compact_history(
     focus: str = "",
     keep_turns: int = KEEP_TURNS,
     reasoning: str | None = None,
+    on_usage: Callable[[Usage], None] | None = None,
 ) -> Compacted | None:
-    """The summary and the new history, or None when there is nothing to compact."""
+    """The summary and the new history, or None when there is nothing to compact.
+
+    ``on_usage`` hears the summary request's usage as soon as the provider reports it, before the summary
+    is judged: a refused (empty or cut-off) summary was still paid for."""
     old, recent = split_for_compaction(messages, keep_turns)
     if not old:
         return None
@@ -108,6 +113,8 @@ async def compact_history(
             chunks.append(event.text)
         elif isinstance(event, StreamEnded):
             final, stop = event.message.text, event.stop_reason
+            if on_usage is not None:
+                on_usage(event.usage)
     summary = (final or "".join(chunks)).strip()
     if not summary:
         raise CompactionFailed("the model returned an empty summary")

@@ -242,8 +242,8 @@ class ResponseExecutor:
             active=union_length([(f.started, f.ended) for f in finished]),
         )
         self._batches.append(event)
-        if len(slots) > 1:
-            log.debug("Parallel batch completed in %.3fs (%d tools)", event.wall, len(slots))
+        log.debug("%s batch %d %s in %.3fs (%d tools)", "Parallel" if batch.parallel else "Sequential",
+                  batch.number, "cancelled" if status == "cancelled" else "completed", event.wall, len(slots))
         self._emit(event)
 
     async def cancel(self) -> None:
@@ -272,6 +272,11 @@ class ResponseExecutor:
             else:
                 out.append(ToolResultPart(slot.call.id, slot.call.name, CANCELLED_RESULT, is_error=True))
         return out
+
+    @property
+    def submitted_calls(self) -> list[ToolCallPart]:
+        """Every call whose arguments were complete, in the order the model sent them."""
+        return [slot.call for slot in self._slots]
 
     @property
     def submitted_ids(self) -> set[str]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from tunacode_tui.agent.executor import Spawner
 from tunacode_tui.agent.loop import Agent
+from tunacode_tui.config.project import read_project_rules
 from tunacode_tui.config.settings import Config
 from tunacode_tui.core.state import SessionState
 from tunacode_tui.providers.base import ModelRef, Provider
@@ -46,7 +47,7 @@ def build_agent(
 
     root = (root or Path.cwd()).resolve()
     clean_stale_temps(root)  # what a killed write left at the top of the project (our own pattern only)
-    return Agent(
+    agent = Agent(
         config=config,
         model=ref,
         provider_factory=factory,
@@ -55,6 +56,9 @@ def build_agent(
         state=state,
         spawner=spawner,
     )
+    rules, agent.startup_warnings = read_project_rules(agent.root)
+    agent.state.allowed_tools.update(rules)
+    return agent
 
 
 @dataclass(slots=True)
@@ -105,6 +109,7 @@ def open_session_agent(
         model = model or loaded.model or None
     agent = build_agent(config, model=model, root=root, spawner=spawner, pool=pool,
                         state=loaded.state if loaded else None)
+    warnings.extend(agent.startup_warnings)
     if journal is None and journal_enabled:
         try:
             journal = SessionJournal(root=root, model=agent.model.full_name, secrets=config.secrets())

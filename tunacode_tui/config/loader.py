@@ -4,15 +4,19 @@ and the file is written atomically with mode 0600 and never silently overwritten
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import os
+import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from tunacode_tui.config.paths import config_file
 from tunacode_tui.config.settings import Config, Settings
+from tunacode_tui.core.permission_rules import RuleError, parse_rule
 
 
 class ConfigError(Exception):
@@ -103,16 +107,68 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(f"{path}: settings must be a JSON object.")
     defaults = Settings()
     known = {f.name for f in fields(Settings)}
+    settings_at = _key_offset(text, "settings")
     for name, value in raw_settings.items():
         if name not in known:
-            continue  # unknown keys are kept in the file but ignored, so newer configs still load
+            # Kept in the file (a newer version may know it) but said out loud: a typo must not pass silently.
+            where = _where(path, text, name, settings_at)
+            if name in TOP_LEVEL_KEYS:
+                config.warnings.append(f"{where}: settings.{name} belongs at the top level of the file, not "
+                                       "under settings; it is ignored there. Move it up.")
+            else:
+                config.warnings.append(f"{where}: settings.{name} is not a setting{_did_you_mean(name, known)}; "
+                                       "it is ignored. Fix or remove it.")
+            continue
         setattr(config.settings, name, _coerce_setting(name, value, getattr(defaults, name), path))
         config.sources[f"settings.{name}"] = "file"
+    for name, value in data.items():
+        if name in TOP_LEVEL_KEYS:
+            continue
+        where = _where(path, text, name)
+        if name in known:
+            # The seed's shape (context_window, max_iterations... at the top): honoured, with a pointer.
+            if name in raw_settings:
+                config.warnings.append(f"{where}: {name} at the top level is ignored: settings.{name} is set too "
+                                       "and wins. Remove the top-level one.")
+                continue
+            setattr(config.settings, name, _coerce_setting(name, value, getattr(defaults, name), path))
+            config.sources[f"settings.{name}"] = "file"
+            config.warnings.append(f"{where}: {name} belongs under settings (settings.{name}); it was applied "
+                                   "this time. Move it there.")
+        else:
+            config.warnings.append(f"{where}: {name} is not a config key{_did_you_mean(name, TOP_LEVEL_KEYS)}; it "
+                                   f"is ignored. The file holds {', '.join(sorted(TOP_LEVEL_KEYS))}.")
+    for rule in config.settings.allowed_tools:
+        try:
+            parse_rule(rule)
+        except RuleError as exc:
+            config.warnings.append(f"{_where(path, text, 'allowed_tools', settings_at)}: {exc} It is ignored.")
     if "mcp_servers" in data:
         from tunacode_tui.config.mcp import parse_servers
 
         config.mcp_servers = parse_servers(data["mcp_servers"], str(path), "user", config.mcp_problems)
     return config
+
+
+TOP_LEVEL_KEYS = frozenset({"default_model", "env", "settings", "mcp_servers"})
+
+
+def _key_offset(text: str, name: str, start: int = 0) -> int:
+    """Where ``"name":`` first appears at or after ``start`` (-1 when absent): enough to name a line."""
+    match = re.compile(r'"' + re.escape(name) + r'"\s*:').search(text, start)
+    return match.start() if match else -1
+
+
+def _where(path: Path, text: str, name: str, start: int = 0) -> str:
+    offset = _key_offset(text, name, max(start, 0))
+    if offset < 0:
+        offset = _key_offset(text, name)
+    return f"{path}:{text.count(chr(10), 0, offset) + 1}" if offset >= 0 else str(path)
+
+
+def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def apply_environment(config: Config) -> Config:

@@ -61,6 +61,8 @@ class Config:
     sources: dict[str, str] = field(default_factory=dict)
     # Keys taken out of the process environment at start (config/key_capture.py); memory only, never saved.
     captured: dict[str, str] = field(default_factory=dict)
+    # Keys the file holds that were ignored or moved, each with file:line and what to do; shown at start-up.
+    warnings: list[str] = field(default_factory=list)
     # The user's MCP servers (``"mcp_servers"`` in the file; see config/mcp.py) and entries that were skipped.
     mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
     mcp_problems: list[str] = field(default_factory=list)

@@ -15,9 +15,22 @@ from tunacode_tui.core.messages import Message, Usage
 
 
 @dataclass(slots=True)
+class AttachedFile:
+    """A file a prompt mentioned with ``@``: attached (``chars`` of it, maybe ``truncated``) or, with ``error``,
+    not attached and why."""
+
+    path: str
+    size: int  # bytes on disk
+    chars: int  # characters sent to the model
+    truncated: bool = False
+    error: str | None = None
+
+
+@dataclass(slots=True)
 class TurnStarted:
     prompt: str
     t: float
+    attachments: list[AttachedFile] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -186,7 +199,10 @@ class BatchMeasured:
 
 @dataclass(slots=True)
 class UsageUpdated:
-    """After each request: its usage and cost, the running totals and the context estimate."""
+    """After each request: its usage and cost, the running totals and the context estimate.
+
+    ``purpose`` is ``"compaction"`` for a summary request: it is billed like any other, but its prompt is
+    the old history, so it says nothing about the context the next request will send."""
 
     usage: Usage
     cost: float | None
@@ -197,6 +213,7 @@ class UsageUpdated:
     context_tokens: int
     context_window: int
     t: float
+    purpose: Literal["turn", "compaction"] = "turn"
 
 
 @dataclass(slots=True)
@@ -223,9 +240,13 @@ class PermissionRequested:
 
 @dataclass(slots=True)
 class PermissionDecision:
+    """``always`` remembers ``rule`` (a permission rule such as ``bash(git status:*)``, saved to the project's
+    settings) or, without one, the whole tool for this session."""
+
     allow: bool
     always: bool = False
     reason: str = ""
+    rule: str | None = None
 
 
 @dataclass(slots=True)

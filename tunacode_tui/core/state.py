@@ -49,6 +49,10 @@ class SessionState:
     # same rows), while the analytics keep every batch until ``/clear all``.
     activity_start: int = 1
     requests: int = 0
+    # The summary requests among ``requests``/``usage``/``cost``: compaction is paid for like any request.
+    compactions: int = 0
+    compaction_usage: Usage = field(default_factory=Usage)
+    compaction_cost: CostTotal = field(default_factory=CostTotal)
 
     def take_batch_number(self) -> int:
         number = self.next_batch
@@ -69,3 +73,6 @@ class SessionState:
         self.calls.clear()
         self.measurements.clear()
         self.requests = 0
+        self.compactions = 0
+        self.compaction_usage = Usage()
+        self.compaction_cost = CostTotal()

@@ -286,16 +286,18 @@ class SessionJournal:
                 speedup=None if ev.speedup is None else round(ev.speedup, 3),
             )
         elif isinstance(ev, UsageUpdated):
-            self._write(
-                "usage",
-                input_tokens=ev.usage.input_tokens,
-                output_tokens=ev.usage.output_tokens,
-                cache_read_tokens=ev.usage.cache_read_tokens,
-                cache_write_tokens=ev.usage.cache_write_tokens,
-                cost=ev.cost,
-                context_tokens=ev.context_tokens,
-                context_window=ev.context_window,
-            )
+            fields: dict[str, Any] = {
+                "input_tokens": ev.usage.input_tokens,
+                "output_tokens": ev.usage.output_tokens,
+                "cache_read_tokens": ev.usage.cache_read_tokens,
+                "cache_write_tokens": ev.usage.cache_write_tokens,
+                "cost": ev.cost,
+                "context_tokens": ev.context_tokens,
+                "context_window": ev.context_window,
+            }
+            if ev.purpose != "turn":  # a compaction summary: replay counts it apart
+                fields["purpose"] = ev.purpose
+            self._write("usage", **fields)
         else:
             return False
         return True

@@ -223,6 +223,10 @@ def replay(records: Iterable[tuple[int, dict[str, Any]]], loaded: LoadedSession)
                 state.usage = state.usage + _usage(record)
                 state.cost.add(record.get("cost"))
                 state.requests += 1
+                if record.get("purpose") == "compaction":
+                    state.compactions += 1
+                    state.compaction_usage = state.compaction_usage + _usage(record)
+                    state.compaction_cost.add(record.get("cost"))
             elif kind == "tool_call":
                 state.calls.append(_call(record))
                 state.next_batch = max(state.next_batch, state.calls[-1].batch + 1)

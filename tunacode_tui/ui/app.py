@@ -114,24 +114,29 @@ class TunaCodeApp(App[int]):
 
     def _setup_done(self, saved: bool | None) -> None:
         if saved:
+            from tunacode_tui.config.paths import config_file
+
             self.model_name = None  # the model just chosen wins over a --model given before setup
-            self.open_chat()
+            self.open_chat([("info", f"Saved your settings to {config_file()} (mode 0600).")])
             self._start_preload()
             self.call_after_refresh(self.mcp.start)
         else:
             self.exit(0)
 
-    def open_chat(self) -> None:
+    def open_chat(self, first: list[tuple[NoticeLevel, str]] | None = None) -> None:
         from tunacode_tui.ui.screens.main import MainScreen
 
         # Shown in the chat once it opens: resume results, journal problems, a start-up error.
-        notices: list[tuple[NoticeLevel, str]] = []
+        notices: list[tuple[NoticeLevel, str]] = [*(first or []), *(("warning", w) for w in self.config.warnings)]
         agent: Agent | None = None
         try:
             agent = self.build_agent(notices)
         except Exception as exc:  # a bad model name or session file: show it in the chat, keep the app usable
-            notices.insert(0, ("error", f"{exc}"))
-            self.session = SessionContext(self.config, self.root, self.reopen_session, mcp=self.mcp, notices=notices)
+            notices.insert(0, ("error", f"{exc} The chat cannot send anything until a model works: choose one "
+                                        "with /model (or /model NAME)."))
+            self.session = SessionContext(self.config, self.root, self.reopen_session, mcp=self.mcp,
+                                          keep_history=self.use_journal, notices=notices,
+                                          start=self.start_on_model)
         assert self.session is not None
         self.push_screen(MainScreen(agent, self.session))
 
@@ -152,11 +157,21 @@ class TunaCodeApp(App[int]):
             bundle = open_session_agent(self.config, model=self.model_name, root=self.root, pool=self.pool,
                                         journal_enabled=self.use_journal, spawner=self.spawner)
         notices += [("warning", warning) for warning in bundle.warnings]
-        self.session = SessionContext(self.config, self.root, self.reopen_session, mcp=self.mcp, journal=bundle.journal,
+        self.session = SessionContext(self.config, self.root, self.reopen_session, mcp=self.mcp,
+                                      keep_history=self.use_journal, journal=bundle.journal,
                                       resumed=bundle.resumed, notices=notices)
         bundle.agent.state.yolo = self.yolo
         bundle.agent.add_tools(self.mcp.tools())  # servers that are already up (none on the first open)
         return bundle.agent
+
+    def start_on_model(self, model: str) -> tuple[Agent, SessionContext]:
+        """``/model NAME`` after a start-up that built no agent (a bad model name): the conversation this run
+        would have opened, on ``NAME``. Raises (with a message to show) when that fails too."""
+        self.model_name = model
+        notices: list[tuple[NoticeLevel, str]] = []
+        agent = self.build_agent(notices)
+        assert self.session is not None
+        return agent, self.session
 
     def reopen_session(self, session_id: str) -> str | None:
         """``/resume ID``: swap the main screen for one on the chosen session. Returns an error to show,
@@ -171,7 +186,8 @@ class TunaCodeApp(App[int]):
             return f"Could not resume {session_id}: {exc}"
         if self.journal is not None:
             self.journal.close()
-        self.session = SessionContext(self.config, self.root, self.reopen_session, mcp=self.mcp, journal=bundle.journal,
+        self.session = SessionContext(self.config, self.root, self.reopen_session, mcp=self.mcp,
+                                      keep_history=self.use_journal, journal=bundle.journal,
                                       resumed=bundle.resumed,
                                       notices=[("warning", warning) for warning in bundle.warnings])
         bundle.agent.state.yolo = self.yolo

@@ -30,6 +30,20 @@ class Command:
     def method(self) -> str:
         return "command_" + self.name.lstrip("/")
 
+    @property
+    def plain_help(self) -> str:
+        """The help without Markdown marks, for places that show text as is (the command palette)."""
+        return self.help.replace("`", "")
+
+
+def table_cell(text: str) -> str:
+    """``text`` safe in a Markdown table cell: a ``|`` would end the cell (even inside backticks) and
+    ``<word>`` would be taken for HTML and vanish."""
+    pieces = text.split("`")
+    # Outside code spans (even pieces) a backslash escapes ``<``; inside, only the table's ``\|`` works.
+    pieces = [p.replace("<", "\\<") if i % 2 == 0 else p for i, p in enumerate(pieces)]
+    return "`".join(pieces).replace("|", "\\|")
+
 
 COMMANDS: tuple[Command, ...] = (
     Command("/help", "/help", "Show the commands and keys."),
@@ -106,7 +120,7 @@ class SlashCommandsProvider(Provider):
         if runner is None:
             return
         for command in COMMANDS:
-            yield DiscoveryHit(command.usage, self._action(runner, command), help=command.help)
+            yield DiscoveryHit(command.usage, self._action(runner, command), help=command.plain_help)
 
     async def search(self, query: str) -> Hits:
         runner = self._runner()
@@ -117,4 +131,4 @@ class SlashCommandsProvider(Provider):
             score = matcher.match(command.usage)
             if score > 0:
                 yield Hit(score, matcher.highlight(command.usage), self._action(runner, command),
-                          text=command.usage, help=command.help)
+                          text=command.usage, help=command.plain_help)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from tunacode_tui.agent.loop import Agent
     from tunacode_tui.config.settings import Config
     from tunacode_tui.session.journal import SessionJournal
     from tunacode_tui.session.store import LoadedSession
@@ -43,5 +44,10 @@ class SessionContext:
     """The saved session this conversation continues, if any."""
     notices: list[tuple[NoticeLevel, str]] = field(default_factory=list)
     """Shown in the chat once it opens (resume results, journal problems, a start-up error), then dropped."""
+    keep_history: bool = True
+    """Whether prompts are remembered for Up/Down in later runs (off with the journal: a run that saves nothing)."""
+    start: Callable[[str], tuple[Agent, SessionContext]] | None = None
+    """``/model NAME`` when no agent could be built at start-up (a bad model name): open the conversation on
+    ``NAME`` without a restart. Raises with a message to show when it cannot. The app owns it."""
     mcp: McpServers | None = None
     """The run's MCP servers (they outlive a ``/resume``): ``/mcp`` reads and asks through it."""

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from tunacode_tui.core.events import AgentEvent, BatchMeasured
+from tunacode_tui.core.events import BatchMeasured
 from tunacode_tui.ui import format as fmt
 from tunacode_tui.ui.activity import STATUS_ICONS, BatchRecord, CallRecord, mode_label
 from tunacode_tui.ui.highlighting import highlight_diff, highlight_json, highlight_result
@@ -130,7 +130,7 @@ class BatchInspectorScreen(Screen[None]):
     """Opened from the tool activity pane; Esc goes back (or stops a running measurement). Kept up to date
     while the batch runs.
 
-    ``agent`` and ``emit`` (the journaled event sink) make "Measure speedup" possible; ``busy`` says whether a
+    ``agent`` makes "Measure speedup" possible (it publishes the result); ``busy`` says whether a
     turn runs now, when a re-run would compete with it for the machine."""
 
     CSS_PATH = "batch_inspector.tcss"
@@ -145,13 +145,11 @@ class BatchInspectorScreen(Screen[None]):
         record: BatchRecord,
         *,
         agent: Agent | None = None,
-        emit: Callable[[AgentEvent], None] | None = None,
         busy: Callable[[], bool] = lambda: False,
     ) -> None:
         super().__init__()
         self.record = record
         self.agent = agent
-        self._emit = emit
         self._busy = busy
         self._measuring: Worker[None] | None = None
         self._progress: tuple[int, int] = (0, 6)
@@ -242,11 +240,9 @@ class BatchInspectorScreen(Screen[None]):
 
         assert self.agent is not None
         try:
-            result = await measure_batch(self.agent, self.record.number, progress=self._advance)
-            if self._emit is not None:
-                # The agent publishes to its last turn's sink, and a resumed session may have had no turn yet:
-                # tell the main screen too (applying a measurement twice changes nothing).
-                self._emit(result)
+            # The agent publishes the result: the journal records it and the main screen (the agent's sink)
+            # updates the batch's row.
+            await measure_batch(self.agent, self.record.number, progress=self._advance)
         except NotMeasurable as exc:
             self._note = f"Cannot measure: {exc}"
         except Exception as exc:  # a tool failing in a new way must not close the app

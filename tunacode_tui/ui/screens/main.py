@@ -40,8 +40,11 @@ from tunacode_tui.core.events import (
     ToolCallFinished,
     ToolCallStarted,
     TurnEnded,
+    TurnStarted,
     UsageUpdated,
 )
+from tunacode_tui.core.messages import TextPart
+from tunacode_tui.session.prompt_history import PromptHistory
 from tunacode_tui.ui import format as fmt
 from tunacode_tui.ui.activity import ActivityLog, BatchRecord, batch_message
 from tunacode_tui.ui.commands import SlashCommandsProvider
@@ -105,7 +108,8 @@ class MainScreen(Screen[None]):
             with Vertical(id="chat-column"):
                 yield ChatLog(id="chat")
                 yield CompletionMenu(id="completions")
-                yield PromptInput(id="prompt", root=self.session.root, placeholder=PLACEHOLDER)
+                yield PromptInput(id="prompt", root=self.session.root, placeholder=PLACEHOLDER,
+                                  history=PromptHistory(self.session.root) if self.session.keep_history else None)
             with Vertical(id="side"):
                 yield ToolActivity(id="activity")
                 yield ContextGauge(id="gauge")
@@ -120,9 +124,19 @@ class MainScreen(Screen[None]):
         for level, text in self.session.notices:
             await self.chat.add_notice(text, level)
         self.session.notices.clear()
-        agent = self.agent
-        if agent is None:
-            return
+        if self.agent is not None:
+            await self._start_agent(self.agent)
+
+    async def attach(self, agent: Agent, session: SessionContext) -> None:
+        """An agent for a screen that opened without one (``/model`` after a bad start-up model)."""
+        self.agent, self.session = agent, session
+        for level, text in session.notices:
+            await self.chat.add_notice(text, level)
+        session.notices.clear()
+        await self._start_agent(agent)
+
+    async def _start_agent(self, agent: Agent) -> None:
+        agent.set_sink(self.emit)
         info = agent.model_info
         self.app.sub_title = agent.model.full_name
         self.gauge.model = agent.model.full_name
@@ -159,8 +173,9 @@ class MainScreen(Screen[None]):
         shown = [m for m in state.messages if (m.role == "user" and not m.tool_results) or
                  (m.role == "assistant" and m.text.strip())]
         for message in shown[-self.chat.max_blocks // 2:]:
-            if message.role == "user":
-                await self.chat.add_user(message.text)
+            if message.role == "user":  # the prompt as typed, not the @files attached to it
+                await self.chat.add_user(message.parts[0].text if isinstance(message.parts[0], TextPart)
+                                         else message.text)
             else:
                 await self.chat.add_answer(message.text)
         # The rows the pane showed live: none from before a /clear (the analytics still count those).
@@ -294,6 +309,8 @@ class MainScreen(Screen[None]):
                 await chat.add_notice(event.text, event.level)
             case PermissionRequested():
                 self._ask_permission(event)
+            case TurnStarted(attachments=files) if files:
+                chat.show_attachments(files)
             case TurnEnded():
                 await self._turn_ended(event)
 
@@ -411,5 +428,4 @@ class MainScreen(Screen[None]):
     def _inspect_batch(self, event: ToolActivity.BatchSelected) -> None:
         from tunacode_tui.ui.screens.batch_inspector import BatchInspectorScreen
 
-        self.app.push_screen(BatchInspectorScreen(event.record, agent=self.agent, emit=self.emit,
-                                                  busy=lambda: self.busy))
+        self.app.push_screen(BatchInspectorScreen(event.record, agent=self.agent, busy=lambda: self.busy))

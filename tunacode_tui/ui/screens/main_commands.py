@@ -61,6 +61,7 @@ class CommandHost(Protocol):
     def busy(self) -> bool: ...
 
     def start_compaction(self, focus: str) -> None: ...
+    async def attach(self, agent: Agent, session: SessionContext) -> None: ...
     def refresh_context(self) -> None: ...
     def show_totals(self) -> None: ...
     async def clear_view(self) -> None: ...
@@ -113,7 +114,8 @@ class MainCommands:
     # -- the commands -------------------------------------------------------------------------
     async def command_help(self, argument: str) -> None:
         lines = ["### Commands", "", "| Command | What it does |", "| --- | --- |"]
-        lines += [f"| `{c.usage}` | {c.help} |" for c in commands.COMMANDS]
+        cell = commands.table_cell
+        lines += [f"| `{cell(c.usage)}` | {cell(c.help)} |" for c in commands.COMMANDS]
         lines += ["", "### Keys", "", "| Key | What it does |", "| --- | --- |"]
         for binding in self.screen.BINDINGS:
             assert isinstance(binding, Binding)
@@ -165,10 +167,20 @@ class MainCommands:
         except ConfigurationError as exc:
             await self.chat.add_notice(str(exc), "error")
             return
-        if self.agent is None:
-            await self.chat.add_notice("No agent is running; restart with --model to use this model.", "error")
-            return
-        self.agent.set_model(ref)
+        if self.agent is None:  # the start-up model was unusable: start the conversation on this one
+            if self.session.start is None:
+                await self.chat.add_notice("No conversation is open: restart with --model to use this model.",
+                                           "error")
+                return
+            try:
+                agent, session = self.session.start(ref.full_name)
+            except Exception as exc:  # still unusable (no key, bad session file): say why, stay as we are
+                await self.chat.add_notice(f"Could not start on {ref.full_name}: {exc}", "error")
+                return
+            await self.screen.attach(agent, session)
+        else:
+            self.agent.set_model(ref)
+        assert self.agent is not None
         info = self.agent.model_info
         self.screen.app.sub_title = ref.full_name
         self.screen.gauge.model = ref.full_name
@@ -246,11 +258,12 @@ class MainCommands:
             return
         assert self.agent is not None
         from tunacode_tui.session.analytics import format_seconds, tool_analytics
+        from tunacode_tui.ui.format import request_summary
 
         state = self.agent.state
         stats = tool_analytics(state.calls, state.batches, state.measurements.values())
         if not stats.tools:
-            await self.chat.add_notice("No tool calls yet.", "info")
+            await self.chat.add_notice(f"No tool calls yet. {request_summary(self.agent.state)}", "info")
             return
         lines = ["### Tool analytics", "", "| Tool | Calls | Failed | Mean | p95 |",
                  "| --- | ---: | ---: | ---: | ---: |"]
@@ -263,6 +276,8 @@ class MainCommands:
             stats.overlap_line() + ".",
             "",
             stats.measured_line() + ".",
+            "",
+            request_summary(self.agent.state),
         ]
         await self.chat.add_markdown("\n".join(lines))
 

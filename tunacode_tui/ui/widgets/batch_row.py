@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import events
 from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.style import Style
@@ -83,10 +84,19 @@ class BatchRow(Widget):
         kind = {"done": "ok", "failed": "bad"}.get(status, "warn")
         return STATUS_ICONS[status], kind
 
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # Layout asks for the height with the real content width before the first render: keep it, so the
+        # first frame (a resumed session's rows, a new batch) is laid out at that width, not a guess.
+        self._content_width = width
+        return super().get_content_height(container, viewport, width)
+
     def on_resize(self, event: events.Resize) -> None:
         # Read the width here, not in render: ``self.size`` asks the screen's compositor for this widget's
         # region, which rebuilds its map of every widget after a scroll (seconds in a long session).
-        self._content_width = event.size.width - self.styles.gutter.width
+        width = event.size.width - self.styles.gutter.width
+        if width != self._content_width:
+            self._content_width = width
+            self.refresh()
 
     def render(self) -> Content:
         record = self.record
