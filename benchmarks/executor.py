@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-from tunacode_tui.agent.executor import AsyncioSpawner, ResponseExecutor
+from tunacode_tui.agent.executor import AsyncioSpawner, ExecutionPolicy, ResponseExecutor
 from tunacode_tui.core.events import PermissionDecision
 from tunacode_tui.core.messages import ToolCallPart
 from tunacode_tui.tools.base import Tool, ToolContext, ToolOutput
@@ -45,10 +45,10 @@ async def run_batch(n: int, max_parallel: int, latency: float) -> float:
     async def allow(call: ToolCallPart, tool: Tool) -> PermissionDecision:
         return PermissionDecision(True)
 
-    ex = ResponseExecutor(
-        tools={"io_read": LatencyRead(latency)}, ctx=ToolContext(root=Path(".")), spawner=AsyncioSpawner(),
-        emit=lambda e: None, max_parallel=max_parallel, permission=allow, next_batch_number=lambda: next(counter),
+    policy = ExecutionPolicy(
+        spawner=AsyncioSpawner(), max_parallel=max_parallel, permission=allow, next_batch_number=lambda: next(counter)
     )
+    ex = ResponseExecutor({"io_read": LatencyRead(latency)}, ToolContext(root=Path(".")), policy)
     start = time.perf_counter()
     for i in range(n):
         ex.submit(ToolCallPart(f"c{i}", "io_read", {}))

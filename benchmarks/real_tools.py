@@ -13,7 +13,7 @@ import subprocess
 import time
 
 from benchmarks.tree import make_tree
-from tunacode_tui.agent.executor import AsyncioSpawner, ResponseExecutor
+from tunacode_tui.agent.executor import AsyncioSpawner, ExecutionPolicy, ResponseExecutor
 from tunacode_tui.core.events import PermissionDecision
 from tunacode_tui.core.messages import ToolCallPart
 from tunacode_tui.tools.base import ToolContext
@@ -27,10 +27,10 @@ async def run(calls: list[tuple[str, dict]], cap: int, ctx: ToolContext) -> floa
     async def allow(call, tool):  # reads never ask; present for the signature
         return PermissionDecision(True)
 
-    ex = ResponseExecutor(
-        tools={t.name: t for t in default_tools()}, ctx=ctx, spawner=AsyncioSpawner(), emit=lambda e: None,
-        max_parallel=cap, permission=allow, next_batch_number=lambda: next(counter),
+    policy = ExecutionPolicy(
+        spawner=AsyncioSpawner(), max_parallel=cap, permission=allow, next_batch_number=lambda: next(counter)
     )
+    ex = ResponseExecutor({t.name: t for t in default_tools()}, ctx, policy)
     start = time.perf_counter()
     for i, (name, args) in enumerate(calls):
         ex.submit(ToolCallPart(f"c{i}", name, args))

@@ -133,6 +133,30 @@ class Hang:
 
 
 @dataclass(slots=True)
+class CutAfter:
+    """Close the stream cleanly (a proper end of body) after this many frames: no finish, no [DONE]."""
+
+    events: int
+
+
+@dataclass(slots=True)
+class RawBody:
+    """Answer 200 with this body instead of an event stream (a proxy page, a JSON error, a wrong URL)."""
+
+    body: str
+    content_type: str = "text/html"
+
+
+@dataclass(slots=True)
+class KeepAlive:
+    """After ``after_events`` frames, send only keep-alives every ``every`` seconds until the server stops:
+    SSE comments (OpenAI/OpenRouter, ``: OPENROUTER PROCESSING``) or ``ping`` events (Anthropic)."""
+
+    after_events: int
+    every: float
+
+
+@dataclass(slots=True)
 class ErrorEvent:
     after_events: int
     message: str
@@ -140,7 +164,7 @@ class ErrorEvent:
 
 
 Content = Text | Thinking | RedactedThinking | ToolCall
-Item = Content | UsageSpec | Stop | Status | DropAfter | Hang | ErrorEvent
+Item = Content | UsageSpec | Stop | Status | DropAfter | Hang | ErrorEvent | CutAfter | RawBody | KeepAlive
 
 
 def text(value: str) -> Text:
@@ -188,6 +212,18 @@ def hang(after_events: int | None = None) -> Hang:
     return Hang(after_events)
 
 
+def cut_after(events: int) -> CutAfter:
+    return CutAfter(events)
+
+
+def raw_body(body: str, content_type: str = "text/html") -> RawBody:
+    return RawBody(body, content_type)
+
+
+def keep_alive(after_events: int = 1, every: float = 0.05) -> KeepAlive:
+    return KeepAlive(after_events, every)
+
+
 def error_event(after_events: int = 0, *, message: str = "Overloaded", kind: str = "overloaded_error") -> ErrorEvent:
     """An error reported inside a 200 stream after ``after_events`` events, then the stream ends.
 
@@ -208,6 +244,9 @@ class Reply:
     drop_after: int | None = None
     hang: Hang | None = None
     error_event: ErrorEvent | None = None
+    cut_after: int | None = None
+    raw_body: RawBody | None = None
+    keep_alive: KeepAlive | None = None
     delay: float = 0.0
     chunk_size: int | None = None
     usage_given: bool = False
@@ -231,6 +270,12 @@ class Reply:
                 reply.hang = item
             elif isinstance(item, ErrorEvent):
                 reply.error_event = item
+            elif isinstance(item, CutAfter):
+                reply.cut_after = item.events
+            elif isinstance(item, RawBody):
+                reply.raw_body = item
+            elif isinstance(item, KeepAlive):
+                reply.keep_alive = item
             else:
                 raise TypeError(f"not a reply item: {item!r}")
         return reply
@@ -528,6 +573,9 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.status is not None:
             self._send_raw(reply.status.code, render_error(reply.status, api), reply.status.headers)
             return
+        if reply.raw_body is not None:
+            self._send_raw(200, reply.raw_body.body.encode(), {"content-type": reply.raw_body.content_type})
+            return
         if reply.hang is not None and reply.hang.after_events is None:
             owner._stopping.wait()
             self.close_connection = True
@@ -552,7 +600,9 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = {"type": "error", "error": {"type": fault.kind, "message": fault.message}}
                 error_frame = f"event: error\ndata: {json.dumps(payload)}\n\n"
             frames = [*frames[: fault.after_events], error_frame]
-        self._stream(frames, reply)
+        if reply.cut_after is not None:
+            frames = frames[: reply.cut_after]
+        self._stream(frames, reply, api)
 
     def _key_ok(self, expected: str) -> bool:
         # OpenAI sends a bearer token; Anthropic SDKs send x-api-key (1.x) or a bearer token (2.x).
@@ -564,14 +614,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_raw(self, code: int, data: bytes, headers: dict[str, str]) -> None:
         self.send_response(code)
-        self.send_header("content-type", "application/json")
+        if not any(name.lower() == "content-type" for name in headers):
+            self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
-    def _stream(self, frames: list[str], reply: Reply) -> None:
+    def _stream(self, frames: list[str], reply: Reply, api: Api) -> None:
         self.send_response(200)
         self.send_header("content-type", "text/event-stream; charset=utf-8")
         self.send_header("cache-control", "no-cache")
@@ -588,6 +639,9 @@ class _Handler(BaseHTTPRequestHandler):
                     stopping.wait()
                     self._drop()
                     return
+                if reply.keep_alive is not None and sent >= reply.keep_alive.after_events:
+                    self._keep_alive(reply.keep_alive, api)
+                    return
                 if sent and reply.delay and stopping.wait(reply.delay):
                     return
                 data = frame.encode()
@@ -595,6 +649,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def _keep_alive(self, fault: KeepAlive, api: Api) -> None:
+        frame = (": OPENROUTER PROCESSING\n\n" if api == "openai"
+                 else 'event: ping\ndata: {"type": "ping"}\n\n').encode()
+        while not self.server.owner._stopping.wait(fault.every):
+            self.wfile.write(f"{len(frame):x}\r\n".encode() + frame + b"\r\n")
+            self.wfile.flush()
+        self._drop()
 
     def _drop(self) -> None:
         """Close the socket without the final chunk: the client sees an incomplete body, as on a real drop."""

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from tunacode_tui.agent.executor import AsyncioSpawner, ResponseExecutor, plan_batches
+from tunacode_tui.agent.executor import AsyncioSpawner, ExecutionPolicy, ResponseExecutor, plan_batches
 from tunacode_tui.core.events import (
     BatchFinished,
     BatchStarted,
@@ -71,11 +71,11 @@ def make(tools: list[Tool], emitted: list, max_parallel: int = 4, allow: bool = 
     async def permission(call: ToolCallPart, tool: Tool) -> PermissionDecision:
         return PermissionDecision(allow, reason="" if allow else "not now")
 
-    return ResponseExecutor(
-        tools={t.name: t for t in tools}, ctx=ToolContext(root=Path(".")), spawner=AsyncioSpawner(),
-        emit=emitted.append, max_parallel=max_parallel, permission=permission,
+    policy = ExecutionPolicy(
+        spawner=AsyncioSpawner(), emit=emitted.append, max_parallel=max_parallel, permission=permission,
         next_batch_number=lambda: next(counter),
     )
+    return ResponseExecutor({t.name: t for t in tools}, ToolContext(root=Path(".")), policy)
 
 
 def call(i: int, name: str = "read", key: str | None = None) -> ToolCallPart:
@@ -107,7 +107,7 @@ async def test_results_come_back_in_call_order_whatever_finishes_first() -> None
     assert finished_order[0] == "c2"
     batches = [e for e in emitted if isinstance(e, BatchFinished)]
     assert len(batches) == 1 and batches[0].size == 3 and batches[0].parallel
-    assert batches[0].speedup > 1.0
+    assert batches[0].overlap > 1.0
 
 
 def _max_in_flight(emitted: list) -> int:

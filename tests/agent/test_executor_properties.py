@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tunacode_tui.agent.executor import AsyncioSpawner, ResponseExecutor
+from tunacode_tui.agent.executor import AsyncioSpawner, ExecutionPolicy, ResponseExecutor
 from tunacode_tui.core.events import PermissionDecision, ToolCallFinished, ToolCallStarted
 from tunacode_tui.core.messages import ToolCallPart
 from tunacode_tui.tools.base import Tool, ToolContext, ToolOutput
@@ -48,10 +48,11 @@ def test_results_in_call_order_and_rules_hold(calls: list[tuple[bool, int]], cap
     async def scenario() -> None:
         events: list = []
         counter = iter(range(1, 100))
-        ex = ResponseExecutor(
-            tools={"read": Step(), "write": StepWrite()}, ctx=ToolContext(root=Path(".")), spawner=AsyncioSpawner(),
-            emit=events.append, max_parallel=cap, permission=allow, next_batch_number=lambda: next(counter),
+        policy = ExecutionPolicy(
+            spawner=AsyncioSpawner(), emit=events.append, max_parallel=cap, permission=allow,
+            next_batch_number=lambda: next(counter),
         )
+        ex = ResponseExecutor({"read": Step(), "write": StepWrite()}, ToolContext(root=Path(".")), policy)
         parts = [ToolCallPart(f"id{i}", "write" if w else "read", {"steps": s}) for i, (w, s) in enumerate(calls)]
         for i, part in enumerate(parts):
             ex.submit(part)

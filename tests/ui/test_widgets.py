@@ -89,7 +89,7 @@ def make_batch() -> ActivityLog:
 def test_activity_log_builds_batches_from_events() -> None:
     record = make_batch().batches[1]
     assert (record.size, record.status, record.wall) == (2, "failed", pytest.approx(0.12))
-    assert record.speedup == pytest.approx(0.2 / 0.12)
+    assert record.overlap == pytest.approx(0.2 / 0.12)
     assert [c.summary for c in record.calls.values()] == ["path=a", "path=b"]
     assert record.calls["y"].error == "Error: no" and record.calls["x"].error is None
 
@@ -161,3 +161,30 @@ async def test_spawner_wait_never_swallows_the_callers_cancellation() -> None:
 
         failing = spawner.spawn(broken_tool(), batch=2, description="broken")
         await asyncio.wait_for(failing.wait(), 2)  # a failed worker does not raise either
+
+
+@pytest.mark.parametrize("width", [34, 72])
+async def test_batch_rows_are_laid_out_at_their_real_width_on_first_render(width: int) -> None:
+    """Before any resize (a resumed session shows its batches at once): each call line fills the row and
+    its timing ends at the right edge, at the pane's width, not a 40-column guess."""
+    from tunacode_tui.ui.activity import BatchRecord, CallRecord
+    from tunacode_tui.ui.widgets.tool_activity import ToolActivity
+
+    record = BatchRecord(1, 2, True, 0.0, 0.5, 0.9, "done", active=0.5)
+    for n, name in enumerate(("read_file", "grep")):
+        record.calls[f"c{n}"] = CallRecord(f"c{n}", name, {}, f"file_path=src/module_{n}/deep/file.py", 0.0,
+                                           0.25 + n * 0.2, "done")
+    activity = ToolActivity()
+    activity.styles.width = width
+    async with Harness(activity).run_test(size=(100, 12)) as pilot:
+        await activity.show_batch(record)
+        await pilot.pause()
+        row = activity.row(1)
+        assert row is not None
+        inner = row.outer_size.width - row.styles.gutter.width
+        assert inner > 0
+        height = row.outer_size.height
+        for y in (height - 2, height - 1):  # the call lines (a narrow pane may wrap the header)
+            line = row.render_line(y).text.rstrip()
+            assert len(line) == inner, (width, line)
+            assert line.endswith(("0.25s", "0.45s"))

@@ -6,10 +6,11 @@ pre-compaction history stays in the session journal: compaction never destroys d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tunacode_tui.agent.accounting import message_text
-from tunacode_tui.core.messages import Message, TextPart
+from tunacode_tui.core.messages import Message, TextPart, Usage
 from tunacode_tui.core.stream import StreamEnded, TextChunk
 from tunacode_tui.providers import tokens
 from tunacode_tui.providers.base import ChatRequest, Provider
@@ -92,13 +93,15 @@ async def compact_history(
     reasoning: str | None = None,
     window: int | None = None,
     accept_cut: bool = False,
+    on_usage: Callable[[Usage], None] | None = None,
 ) -> Compacted | None:
     """The summary and the new history, or None when there is nothing to compact.
 
     ``window`` sizes the summary request so it fits the model's context itself (on a 4,096-token server the
     transcript of the old turns is larger than the window). ``accept_cut`` keeps a summary that hit the token
     limit, marked as cut, instead of failing: automatic compaction prefers a partial summary to none.
-    """
+    ``on_usage`` hears the summary request's usage as soon as the provider reports it, before the summary
+    is judged: a refused (empty or cut-off) summary was still paid for."""
     old, recent = split_for_compaction(messages, keep_turns)
     if not old:
         return None
@@ -127,6 +130,8 @@ async def compact_history(
             chunks.append(event.text)
         elif isinstance(event, StreamEnded):
             final, stop = event.message.text, event.stop_reason
+            if on_usage is not None:
+                on_usage(event.usage)
     summary = (final or "".join(chunks)).strip()
     if not summary:
         raise CompactionFailed("the model returned an empty summary")

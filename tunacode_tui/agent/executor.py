@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from tunacode_tui.agent.validation import validate_arguments
 from tunacode_tui.core.events import (
@@ -30,8 +30,8 @@ from tunacode_tui.core.events import (
     ToolCallFinished,
     ToolCallStarted,
 )
-from tunacode_tui.core.messages import ToolCallPart, ToolResultPart
-from tunacode_tui.tools.base import Tool, ToolContext, ToolError
+from tunacode_tui.core.messages import ToolCallPart, ToolResultPart, clean_text
+from tunacode_tui.tools.base import Tool, ToolCancelled, ToolContext, ToolError
 
 log = logging.getLogger("tunacode.executor")
 
@@ -68,6 +68,9 @@ class AsyncioSpawner:
 
 
 PermissionGate = Callable[[ToolCallPart, Tool], Awaitable[PermissionDecision]]
+CallStatus = Literal["done", "failed", "cancelled", "refused"]
+# How one call ended: ok, the result for the model, the result for the UI (None: the same), the status.
+Outcome = tuple[bool, str, str | None, CallStatus]
 
 
 def plan_batches(calls: Sequence[ToolCallPart], is_read_only: Callable[[ToolCallPart], bool]) -> list[list[int]]:
@@ -89,7 +92,6 @@ class _Batch:
     parallel: bool = False
     closed: bool = False
     announced: bool = False
-    finished: ToolCallFinished | None = None  # unused; kept for symmetry of debugging output
 
 
 @dataclass(slots=True)
@@ -100,40 +102,50 @@ class _Slot:
     handle: SpawnedCall | None = None
 
 
+def _ignore(event: AgentEvent) -> None:
+    """The default listener: tests and benchmarks that do not watch the executor's events."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionPolicy:
+    """Everything the executor asks of whoever runs it, in one place.
+
+    The executor knows how to schedule calls; *whether* a call may run (``guard``, ``permission``), how it
+    is spawned (``spawner``: a Textual worker or an asyncio task), who hears about it (``emit``), how batches
+    are numbered across responses (``next_batch_number``) and what time it is (``clock``) belong to the caller.
+    """
+
+    permission: PermissionGate
+    next_batch_number: Callable[[], int]
+    max_parallel: int
+    spawner: Spawner = field(default_factory=AsyncioSpawner)
+    emit: Callable[[AgentEvent], None] = _ignore
+    # Without early start every call waits for the end of the stream (kept for benchmarks).
+    early_start: bool = True
+    # A refusal (used as the call's result) for a call that must not run, checked before it runs.
+    guard: Callable[[ToolCallPart], str | None] | None = None
+    clock: Callable[[], float] = time.monotonic
+
+
 class ResponseExecutor:
     """Runs the tool calls of one model response. Create one per response."""
 
-    def __init__(
-        self,
-        *,
-        tools: dict[str, Tool],
-        ctx: ToolContext,
-        spawner: Spawner,
-        emit: Callable[[AgentEvent], None],
-        max_parallel: int,
-        permission: PermissionGate,
-        next_batch_number: Callable[[], int],
-        clock: Callable[[], float] = time.monotonic,
-        semaphore: asyncio.Semaphore | None = None,
-        early_start: bool = True,
-        guard: Callable[[ToolCallPart], str | None] | None = None,
-    ) -> None:
+    def __init__(self, tools: dict[str, Tool], ctx: ToolContext, policy: ExecutionPolicy) -> None:
         self._tools = tools
         self._ctx = ctx
-        self._spawner = spawner
-        self._emit = emit
-        self._max_parallel = max(1, max_parallel)
-        self._permission = permission
-        self._next_batch_number = next_batch_number
-        self._clock = clock
-        self._semaphore = semaphore or asyncio.Semaphore(self._max_parallel)
+        self._spawner = policy.spawner
+        self._emit = policy.emit
+        self._max_parallel = max(1, policy.max_parallel)
+        self._permission = policy.permission
+        self._next_batch_number = policy.next_batch_number
+        self._clock = policy.clock
+        self._guard = policy.guard
+        self._semaphore = asyncio.Semaphore(self._max_parallel)
         self._slots: list[_Slot] = []
         self._early: _Batch | None = None
-        # Without early start every call waits for the end of the stream (kept for benchmarks).
-        self._barrier_seen = not early_start
+        self._barrier_seen = not policy.early_start
         self._batches: list[BatchFinished] = []
         self._cancelled = False
-        self._guard = guard
         self._open: dict[int, _Batch] = {}
 
     # -- classification ---------------------------------------------------------------------------
@@ -215,7 +227,9 @@ class ResponseExecutor:
         started = min(f.started for f in finished)
         ended = max(f.ended for f in finished)
         statuses = {f.status for f in finished}
-        status = "cancelled" if "cancelled" in statuses else ("failed" if not all(f.ok for f in finished) else "done")
+        status: Literal["done", "failed", "cancelled"] = (
+            "cancelled" if "cancelled" in statuses else ("failed" if not all(f.ok for f in finished) else "done")
+        )
         batch.parallel = len(slots) > 1 and self._max_parallel > 1
         event = BatchFinished(
             batch.number,
@@ -228,8 +242,8 @@ class ResponseExecutor:
             active=union_length([(f.started, f.ended) for f in finished]),
         )
         self._batches.append(event)
-        if len(slots) > 1:
-            log.debug("Parallel batch completed in %.3fs (%d tools)", event.wall, len(slots))
+        log.debug("%s batch %d %s in %.3fs (%d tools)", "Parallel" if batch.parallel else "Sequential",
+                  batch.number, "cancelled" if status == "cancelled" else "completed", event.wall, len(slots))
         self._emit(event)
 
     async def cancel(self) -> None:
@@ -260,6 +274,11 @@ class ResponseExecutor:
         return out
 
     @property
+    def submitted_calls(self) -> list[ToolCallPart]:
+        """Every call whose arguments were complete, in the order the model sent them."""
+        return [slot.call for slot in self._slots]
+
+    @property
     def submitted_ids(self) -> set[str]:
         return {slot.call.id for slot in self._slots}
 
@@ -273,7 +292,14 @@ class ResponseExecutor:
 
     # -- one call ---------------------------------------------------------------------------------
     def _finished(
-        self, slot: _Slot, ok: bool, result: str, display: str | None, started: float, ended: float, status: str
+        self,
+        slot: _Slot,
+        ok: bool,
+        result: str,
+        display: str | None,
+        started: float,
+        ended: float,
+        status: CallStatus,
     ) -> ToolCallFinished:
         return ToolCallFinished(
             slot.batch,
@@ -281,17 +307,19 @@ class ResponseExecutor:
             slot.call.name,
             slot.call.arguments,
             ok,
-            result,
-            display,
+            clean_text(result),  # tool output enters the history here: file names, bytes, anything
+            None if display is None else clean_text(display),
             started,
             ended,
-            status,  # type: ignore[arg-type]
+            status,
         )
 
     async def _run_call(self, slot: _Slot) -> None:
         call = slot.call
         assert slot.done is not None
         started = self._clock()
+        display: str | None
+        status: CallStatus
         ok, result, display, status = False, CANCELLED_RESULT, None, "cancelled"
         acquired = announced = False
         try:
@@ -326,11 +354,11 @@ class ResponseExecutor:
             if announced:
                 self._emit(finished)
 
-    async def _precheck(self, call: ToolCallPart) -> tuple[bool, str, str | None, str] | None:
+    async def _precheck(self, call: ToolCallPart) -> Outcome | None:
         """Why this call must not run (as its result), or None to run it."""
         if call.parse_error:
-            problem = f"Error: the tool call could not be read: {call.parse_error}. Send valid JSON."
-            return False, problem, None, "failed"
+            unreadable = f"Error: the tool call could not be read: {call.parse_error}. Send valid JSON."
+            return False, unreadable, None, "failed"
         tool = self._tools.get(call.name)
         if tool is None:
             names = ", ".join(sorted(self._tools))
@@ -347,14 +375,25 @@ class ResponseExecutor:
                 return False, f"The user refused to run {call.name}.{why}", None, "refused"
         return None
 
-    async def _execute(self, call: ToolCallPart) -> tuple[bool, str, str | None, str]:
+    async def _execute(self, call: ToolCallPart) -> Outcome:
         tool = self._tools[call.name]
         checkpoints = self._ctx.services.get("checkpoints")
         touched = None
         try:
             if checkpoints is not None and not tool.read_only:
-                touched = await asyncio.to_thread(checkpoints.before_change, call.name, call.arguments, self._ctx)
+                saving = asyncio.ensure_future(
+                    asyncio.to_thread(checkpoints.before_change, call.name, call.arguments, self._ctx)
+                )
+                try:
+                    touched = await asyncio.shield(saving)
+                except asyncio.CancelledError:
+                    # The save goes on in its thread: wait for it, so the ``finally`` below closes it with the
+                    # file unchanged; left open, /undo would take the untouched file for one changed since.
+                    touched = await _outcome(saving)
+                    raise
             output = await tool.run(call.arguments, self._ctx)
+        except ToolCancelled as exc:  # stopped part-way: the tool says what had already happened
+            return False, str(exc), None, "cancelled"
         except ToolError as exc:
             return False, f"Error: {exc}", None, "failed"
         except OSError as exc:  # the file system said no: the model can act on that
@@ -363,10 +402,20 @@ class ResponseExecutor:
             log.exception("tool %s crashed", call.name)
             return False, f"Error: {call.name} failed unexpectedly: {type(exc).__name__}: {exc}", None, "failed"
         finally:
-            if touched is not None:
+            if touched is not None and checkpoints is not None:
                 # Also after a cancel: a write may have landed while we were told to stop.
                 checkpoints.after_change(touched)
         return True, output.content, output.display, "done"
+
+
+async def _outcome(future: asyncio.Future[Any]) -> Any:
+    """``future``'s result once it is done, waiting through further cancels (None if it failed)."""
+    while not future.done():
+        try:
+            await asyncio.wait([future])
+        except asyncio.CancelledError:
+            continue
+    return None if future.cancelled() or future.exception() is not None else future.result()
 
 
 def union_length(intervals: list[tuple[float, float]]) -> float:

@@ -13,15 +13,26 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from tunacode_tui.agent.accounting import ContextMeter
 from tunacode_tui.agent.budget import cap_results, reply_tokens
 from tunacode_tui.agent.checkpoints import Checkpoints, UndoReport
-from tunacode_tui.agent.executor import CANCELLED_RESULT, AsyncioSpawner, ResponseExecutor, Spawner, call_signature
+from tunacode_tui.agent.compaction import Compacted, compact_history
+from tunacode_tui.agent.executor import AsyncioSpawner, ExecutionPolicy, ResponseExecutor, Spawner, call_signature
+from tunacode_tui.agent.mentions import attach_mentions
 from tunacode_tui.agent.prompt import build_system_prompt
 from tunacode_tui.agent.room import make_room
+from tunacode_tui.agent.turn import (
+    LOOP_GUARD_PREFIX,
+    EndReason,
+    TurnProgress,
+    dangling_results,
+    stream_response,
+)
+from tunacode_tui.config.project import add_project_rule
 from tunacode_tui.config.settings import Config
+from tunacode_tui.core import permission_rules
 from tunacode_tui.core.events import (
     AgentEvent,
     AssistantMessageAdded,
@@ -36,38 +47,19 @@ from tunacode_tui.core.events import (
     PermissionDecision,
     PermissionRequested,
     RequestStarted,
-    TextDelta,
-    ThinkingDelta,
     TurnEnded,
     TurnStarted,
     UsageUpdated,
 )
-from tunacode_tui.core.messages import Message, TextPart, ToolCallPart, ToolResultPart, Usage
+from tunacode_tui.core.messages import Message, Part, ToolCallPart, ToolResultPart, ToolSpec, Usage, clean_message
 from tunacode_tui.core.state import SessionState
-from tunacode_tui.core.stream import (
-    StreamEnded,
-    TextChunk,
-    ThinkingChunk,
-    ToolCallReady,
-)
+from tunacode_tui.core.stream import StreamEnded
 from tunacode_tui.providers import catalog
 from tunacode_tui.providers.base import ChatRequest, ModelRef, Provider
-from tunacode_tui.providers.errors import ConfigurationError, ContextOverflow, ProviderError, StreamInterrupted
-from tunacode_tui.providers.retry import stream_with_retry
+from tunacode_tui.providers.errors import ConfigurationError, ContextOverflow, ProviderError
 from tunacode_tui.tools.base import Tool, ToolContext
 
-if TYPE_CHECKING:
-    from tunacode_tui.agent.compaction import Compacted
-
 log = logging.getLogger("tunacode.agent")
-
-LOOP_GUARD_PREFIX = "Stopped by the loop guard:"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?", ")")) else text + "."
-
 
 ProviderFactory = Callable[[ModelRef], Provider]
 
@@ -94,6 +86,8 @@ class Agent:
         self.tools = {tool.name: tool for tool in tools}
         self.spawner: Spawner = spawner or AsyncioSpawner()
         self.clock = clock
+        # Problems with the project's settings file, for whoever opens the agent to show (the factory fills it).
+        self.startup_warnings: list[str] = []
         self.meter = ContextMeter()
         self.ctx = ToolContext(
             root=root,
@@ -110,9 +104,8 @@ class Agent:
         # Listeners hear every event, in and out of a turn (the session journal is one); the agent does not
         # know who they are.
         self._listeners: list[EventSink] = []
-        self._turn_usage = Usage()
-        self._turn_cost: float | None = 0.0
         self._reported_windows: dict[str, int | None] = {}
+        self._turn: TurnProgress | None = None  # the running turn, so a compaction inside it is billed to it
         self._emit: Callable[[AgentEvent], None] = lambda event: None
 
     # -- model ------------------------------------------------------------------------------------
@@ -145,10 +138,10 @@ class Agent:
     def context_tokens(self) -> int:
         return self.meter.estimate(self.system_prompt, self._specs(), self.state.messages)
 
-    def _specs(self) -> list:
+    def _specs(self) -> list[ToolSpec]:
         return [tool.spec() for tool in self.tools.values()]
 
-    def tool_specs(self) -> list:
+    def tool_specs(self) -> list[ToolSpec]:
         """The tool schemas every request sends (they count against the window)."""
         return self._specs()
 
@@ -156,10 +149,21 @@ class Agent:
         """The reply size asked for before the budget bounds it (``agent/budget.py``)."""
         return self.config.settings.max_response_tokens or min(self.model_info.max_output, 32_000)
 
+    def add_tools(self, tools: list[Tool]) -> None:
+        """Tools that arrive after start-up (an MCP server became ready): offered from the next request on."""
+        for tool in tools:
+            self.tools[tool.name] = tool
+        self.meter.invalidate(self.state.messages)  # the tool schemas are part of what the provider counted
+
     # -- events -----------------------------------------------------------------------------------
     def subscribe(self, listener: EventSink) -> None:
         """Hear every event from now on, including history changes made outside a turn."""
         self._listeners.append(listener)
+
+    def set_sink(self, emit: Callable[[AgentEvent], None]) -> None:
+        """Where events go between turns (a ``/compact``, a measurement) until a turn names its own sink: a
+        front end sets it once, so what happens before the first prompt is shown too."""
+        self._emit = emit
 
     def publish(self, event: AgentEvent) -> None:
         """Tell the listeners, then the running turn's sink (or the last one, between turns)."""
@@ -167,17 +171,27 @@ class Agent:
             listener(event)
         self._emit(event)
 
+    def _with_listeners(self, sink: Callable[[AgentEvent], None]) -> Callable[[AgentEvent], None]:
+        def both(event: AgentEvent) -> None:
+            for listener in self._listeners:
+                listener(event)
+            sink(event)
+
+        return both
+
     def _append(self, message: Message) -> None:
+        message = clean_message(message)  # one bad byte must never poison every later request
         self.state.messages.append(message)
         self.publish(MessageAppended(message, self.clock()))
 
     def _replace_history(self, messages: list[Message]) -> None:
+        messages = [clean_message(m) for m in messages]
         self.state.messages[:] = messages
         self.meter.invalidate(self.state.messages)
 
     # -- permission -------------------------------------------------------------------------------
     async def _permission(self, call: ToolCallPart, tool: Tool) -> PermissionDecision:
-        if self.state.yolo or call.name in self.state.allowed_tools:
+        if self.state.yolo or permission_rules.allowed(self.state.allowed_tools, call.name, call.arguments):
             return PermissionDecision(True)
         preview = None
         make_preview = getattr(tool, "preview", None)
@@ -194,194 +208,176 @@ class Agent:
         )
         decision = await future
         if decision.allow and decision.always:
-            self.state.allowed_tools.add(call.name)
+            self._remember(decision.rule, call.name)
         return decision
+
+    def _remember(self, rule: str | None, tool: str) -> None:
+        """"Always": a command rule is kept for the project (``.tunacode/settings.json``); a whole tool only
+        for this session."""
+        self.state.allowed_tools.add(rule or tool)
+        if rule is None:
+            return
+        try:
+            path = add_project_rule(self.root, rule)
+        except (OSError, ValueError) as exc:
+            self._notice("warning", f"Allowed {rule} for this session, but could not save it to the project's "
+                                    f"settings ({exc}); it will be asked again next time.")
+            return
+        self._notice("info", f"Allowed {rule} from now on in this project (saved to {path}).")
 
     # -- the loop ---------------------------------------------------------------------------------
     async def run_turn(self, prompt: str, emit: Callable[[AgentEvent], None]) -> TurnEnded:
+        """One user turn: request, stream, settle, until the model stops calling tools or a limit, an error or
+        a cancel ends the turn. Every event goes to the listeners and to ``emit``, except a permission request,
+        which only the sink that can answer it (``emit``) receives."""
         self._emit = emit
-        emit = self.publish
-        emit(TurnStarted(prompt, self.clock()))
+        message, attachments = attach_mentions(prompt, self.ctx)  # @path: the file's content goes along
+        self.publish(TurnStarted(prompt, self.clock(), attachments))
         self.checkpoints.begin_turn()
-        self._append(Message.user(prompt))
-        self._turn_usage = Usage()
-        self._turn_cost = 0.0
-        batches: list[BatchFinished] = []
-        text_out = ""
-        self._recent_calls: list[set[str]] = []
-        guard_hits = 0
-        iteration = 0
-        executor: ResponseExecutor | None = None
-        streamed: list[str] = []
-        pending_assistant: Message | None = None
-        overflow_retried = False
-
-        def end(
-            reason: Literal["completed", "max_iterations", "cancelled", "error", "loop_guard"], error: str | None = None
-        ) -> TurnEnded:
-            event = TurnEnded(
-                text_out, iteration, self._turn_usage, self._turn_cost, reason, error, batches, self.clock()
-            )
-            emit(event)
-            return event
-
+        self._append(message)
+        turn = self._turn = TurnProgress()
         try:
             while True:
-                if iteration >= self.state.max_iterations:
-                    emit(
-                        Notice(
-                            "warning",
-                            f"Stopped after {iteration} iterations (the limit). "
-                            "Raise it with /iterations N and ask the model to continue.",
-                            self.clock(),
-                        )
+                if turn.iteration >= self.state.max_iterations:
+                    self._notice(
+                        "warning",
+                        f"Stopped after {turn.iteration} iterations (the limit). "
+                        "Raise it with /iterations N and ask the model to continue.",
                     )
-                    return end("max_iterations")
-                iteration += 1
-                await self._discover_window()
-                await self._maybe_auto_compact(emit)
-                info = self.model_info
-                request = ChatRequest(
-                    model=self.model.model,
-                    system=self.system_prompt,
-                    messages=list(self.state.messages),
-                    tools=self._specs(),
-                    max_tokens=reply_tokens(window=info.context_window, prompt_tokens=self.context_tokens(),
-                                            wanted=self.wanted_reply_tokens()),
-                    stream=self.config.settings.enable_streaming,
-                    reasoning=self.config.settings.reasoning,
-                )
-                emit(RequestStarted(iteration, self.model.full_name, self.clock()))
-                executor = ResponseExecutor(
-                    guard=self._loop_guard,
-                    tools=self.tools,
-                    ctx=self.ctx,
-                    spawner=self.spawner,
-                    emit=emit,
-                    max_parallel=self.config.settings.max_parallel,
-                    permission=self._permission,
-                    next_batch_number=self.state.take_batch_number,
-                    clock=self.clock,
-                    early_start=self.config.settings.early_tool_start,
-                )
-                streamed = []
-                ended: StreamEnded | None = None
+                    return self._end(turn, "max_iterations")
+                turn.iteration += 1
+                request = await self._next_request(turn)
+                turn.executor = ResponseExecutor(self.tools, self.ctx, self._execution_policy(turn))
                 provider = self.provider
                 try:
-                    async for event in stream_with_retry(
-                        lambda provider=provider, request=request: provider.stream(request),
-                        on_retry=lambda err, delay, attempt: emit(
-                            Notice(
-                                "warning",
-                                f"{_sentence(str(err))} Retrying in {delay:.1f}s (attempt {attempt + 1}).",
-                                self.clock(),
-                            )
-                        ),
+                    ended = await stream_response(
+                        provider,
+                        request,
+                        turn,
+                        emit=self.publish,
+                        clock=self.clock,
                         max_total_seconds=max(60.0, self.config.settings.request_timeout),
                         max_attempts=self.config.settings.max_retries + 1,
-                    ):
-                        if isinstance(event, TextChunk):
-                            streamed.append(event.text)
-                            emit(TextDelta(event.text, self.clock()))
-                        elif isinstance(event, ThinkingChunk):
-                            emit(ThinkingDelta(event.text, self.clock()))
-                        elif isinstance(event, ToolCallReady):
-                            executor.submit(event.call)
-                        elif isinstance(event, StreamEnded):
-                            ended = event
+                    )
                 except ContextOverflow as exc:
-                    await executor.cancel()
-                    executor = None
-                    if overflow_retried:
+                    if turn.overflow_retried:
                         raise
-                    overflow_retried = True
-                    iteration -= 1
+                    turn.overflow_retried = True
+                    turn.iteration -= 1
                     self._learn_from_overflow(exc, request)
-                    emit(Notice("warning", f"{exc} Making room in the context and retrying once.", self.clock()))
-                    await make_room(self, emit, forced=True)
+                    self._notice("warning", f"{exc} Making room in the context and retrying once.")
+                    await make_room(self, self.publish, forced=True)
                     continue
-                except BaseException:
-                    if executor is not None:
-                        await executor.cancel()
-                    executor = None
-                    raise
-                if ended is None:
-                    await executor.cancel()
-                    raise StreamInterrupted("The model's response ended without a final event.")
-
-                if ended.stop_reason == "max_tokens":
-                    emit(
-                        Notice(
-                            "warning",
-                            "The answer was cut off at the response token limit. Raise "
-                            "settings.max_response_tokens, or ask the model to continue.",
-                            self.clock(),
-                        )
-                    )
-                message = ended.message
-                # Calls that were never announced as ready (a provider that only reports them at the end).
-                submitted = executor.submitted_ids
-                for call in message.tool_calls:
-                    if call.id not in submitted:
-                        executor.submit(call)
-                pending_assistant = message
-                self._append(message)
-                pending_assistant = None
-                emit(AssistantMessageAdded(message, self.clock()))
-                self._account(ended.usage, emit)
-                if message.text:
-                    text_out = message.text
-
-                calls = message.tool_calls
-                if not calls:
-                    executor = None
-                    if not message.text.strip() and not calls:
-                        emit(Notice("warning", "The model sent an empty response.", self.clock()))
-                    return end("completed")
-
-                results = await executor.finish()
-                self._record_batches(executor, batches)
-                executor = None
-                self._append_results(list(results), emit)
-                self._recent_calls.append({call_signature(c) for c in calls})
-                guarded = [r for r in results if r.content.startswith(LOOP_GUARD_PREFIX)]
-                if guarded:
-                    emit(
-                        Notice(
-                            "warning",
-                            f"Loop guard: {guarded[0].name} was asked for again with the same "
-                            "arguments; it was not run.",
-                            self.clock(),
-                        )
-                    )
-                    guard_hits += 1
-                    if guard_hits > 1:  # warned once and still repeating: stop the turn
-                        return end("loop_guard")
+                reason = await self._settle(turn, ended)
+                if reason is not None:
+                    return self._end(turn, reason)
         except asyncio.CancelledError:
-            if executor is not None:
-                await executor.cancel()
-                self._record_batches(executor, batches)
-                self._close_dangling(executor.results())
-            elif streamed and pending_assistant is None:
-                self._append(Message("assistant", [TextPart("".join(streamed) + "\n\n[cancelled by the user]")]))
-            self._close_dangling([])
-            end("cancelled")
+            await self._repair_after_cancel(turn)
+            self._end(turn, "cancelled")
             raise
         except (ProviderError, ConfigurationError) as exc:
             self._close_dangling([])
-            emit(Notice("error", str(exc), self.clock()))
-            return end("error", str(exc))
+            self._notice("error", str(exc))
+            return self._end(turn, "error", str(exc))
 
-    def _loop_guard(self, call: ToolCallPart) -> str | None:
-        """Refuse, before it runs, a call identical to one made in each of the last N-1 responses."""
-        previous = self.config.settings.loop_guard_repeats - 1
-        recent = self._recent_calls[-previous:] if previous > 0 else []
-        if previous <= 0 or len(recent) < previous or not all(call_signature(call) in s for s in recent):
-            return None
-        return (
-            f"{LOOP_GUARD_PREFIX} you made this exact call {previous + 1} times in a row. Do not repeat it; "
-            "use the earlier result or try something else."
+    async def _next_request(self, turn: TurnProgress) -> ChatRequest:
+        """The request for the next response: the window known, the history compacted if it must be."""
+        await self._discover_window()
+        await self._maybe_auto_compact()
+        info = self.model_info
+        request = ChatRequest(
+            model=self.model.model,
+            system=self.system_prompt,
+            messages=list(self.state.messages),
+            tools=self._specs(),
+            max_tokens=reply_tokens(window=info.context_window, prompt_tokens=self.context_tokens(),
+                                    wanted=self.wanted_reply_tokens()),
+            stream=self.config.settings.enable_streaming,
+            reasoning=self.config.settings.reasoning,
         )
+        self.publish(RequestStarted(turn.iteration, self.model.full_name, self.clock()))
+        return request
+
+    def _execution_policy(self, turn: TurnProgress) -> ExecutionPolicy:
+        settings = self.config.settings
+        return ExecutionPolicy(
+            permission=self._permission,
+            next_batch_number=self.state.take_batch_number,
+            max_parallel=settings.max_parallel,
+            spawner=self.spawner,
+            emit=self.publish,
+            early_start=settings.early_tool_start,
+            guard=lambda call: turn.loop_guard(call, self.config.settings.loop_guard_repeats),
+            clock=self.clock,
+        )
+
+    async def _settle(self, turn: TurnProgress, ended: StreamEnded) -> EndReason | None:
+        """Record a finished response and run its tool calls. Returns why the turn ends, or None to go on."""
+        executor = turn.executor
+        assert executor is not None
+        if ended.stop_reason == "max_tokens":
+            self._notice(
+                "warning",
+                "The answer was cut off at the response token limit. Raise "
+                "settings.max_response_tokens, or ask the model to continue.",
+            )
+        message = ended.message
+        # Calls that were never announced as ready (a provider that only reports them at the end).
+        submitted = executor.submitted_ids
+        for call in message.tool_calls:
+            if call.id not in submitted:
+                executor.submit(call)
+        self._append(message)
+        turn.in_stream = False  # the response is in the history now: nothing partial to keep after a cancel
+        self.publish(AssistantMessageAdded(message, self.clock()))
+        self._account(ended.usage, turn)
+        if message.text:
+            turn.text_out = message.text
+        calls = message.tool_calls
+        if not calls:
+            turn.executor = None
+            if not message.text.strip():
+                self._notice("warning", "The model sent an empty response.")
+            return "completed"
+
+        results = await executor.finish()
+        self._record_batches(executor, turn.batches)
+        turn.executor = None
+        self._append_results(list(results))
+        turn.recent_calls.append({call_signature(c) for c in calls})
+        guarded = [r for r in results if r.content.startswith(LOOP_GUARD_PREFIX)]
+        if not guarded:
+            return None
+        self._notice(
+            "warning",
+            f"Loop guard: {guarded[0].name} was asked for again with the same arguments; it was not run.",
+        )
+        turn.guard_hits += 1
+        return "loop_guard" if turn.guard_hits > 1 else None  # warned once and still repeating: stop
+
+    async def _repair_after_cancel(self, turn: TurnProgress) -> None:
+        """Leave a history the next turn can send: calls that ran keep their results, the others are marked
+        cancelled, and a response cut short mid-stream is kept (its text, marked as cut short, and the calls
+        it had finished asking for), so the next request carries what Esc promised to keep."""
+        executor = turn.executor
+        if executor is not None:
+            await executor.cancel()
+            self._record_batches(executor, turn.batches)
+        if turn.in_stream:
+            partial = turn.partial_answer(executor.submitted_calls if executor is not None else [],
+                                          executor.results() if executor is not None else [])
+            if partial is not None:
+                self._append(partial)
+        self._close_dangling(executor.results() if executor is not None else [])
+
+    def _end(self, turn: TurnProgress, reason: EndReason, error: str | None = None) -> TurnEnded:
+        self._turn = None
+        event = turn.ended(reason, error, self.clock())
+        self.publish(event)
+        return event
+
+    def _notice(self, level: Literal["info", "warning", "error"], text: str) -> None:
+        self.publish(Notice(level, text, self.clock()))
 
     def _record_batches(self, executor: ResponseExecutor, batches: list[BatchFinished]) -> None:
         batches.extend(executor.batches)
@@ -390,35 +386,42 @@ class Agent:
 
     def _close_dangling(self, results: list[ToolResultPart]) -> None:
         """Keep the history valid: every tool call in the last assistant message gets a result."""
-        if not self.state.messages or self.state.messages[-1].role != "assistant":
-            return
-        calls = self.state.messages[-1].tool_calls
-        if not calls:
-            return
-        by_id = {r.tool_call_id: r for r in results}
-        parts = [by_id.get(c.id) or ToolResultPart(c.id, c.name, CANCELLED_RESULT, is_error=True) for c in calls]
-        self._append(Message("tool", list(parts)))
+        closing = dangling_results(self.state.messages[-1] if self.state.messages else None, results)
+        if closing is not None:
+            self._append(closing)
 
-    def _account(self, usage: Usage, emit: Callable[[AgentEvent], None]) -> None:
+    def _account(
+        self,
+        usage: Usage,
+        turn: TurnProgress,
+        purpose: Literal["turn", "compaction"] = "turn",
+        emit: Callable[[AgentEvent], None] | None = None,
+    ) -> None:
         info = self.model_info
         cost = info.cost(usage)
-        self.meter.record_usage(self.state.messages, usage)
+        if purpose == "compaction":
+            # Paid like any request, but its prompt was the old history: not a base for the context gauge.
+            self.state.compactions += 1
+            self.state.compaction_usage = self.state.compaction_usage + usage
+            self.state.compaction_cost.add(cost)
+        else:
+            self.meter.record_usage(self.state.messages, usage)
         self.state.usage = self.state.usage + usage
         self.state.cost.add(cost)
         self.state.requests += 1
-        self._turn_usage = self._turn_usage + usage
-        self._turn_cost = None if cost is None or self._turn_cost is None else self._turn_cost + cost
-        emit(
+        turn.add_usage(usage, cost)
+        (emit or self.publish)(
             UsageUpdated(
                 usage,
                 cost,
-                self._turn_usage,
-                self._turn_cost,
+                turn.usage,
+                turn.cost,
                 self.state.usage,
                 self.state.cost.value,
                 self.context_tokens(),
                 info.context_window,
                 self.clock(),
+                purpose,
             )
         )
 
@@ -435,9 +438,9 @@ class Agent:
         return self.checkpoints.undo(self.ctx)
 
     # -- compaction -------------------------------------------------------------------------------
-    async def _maybe_auto_compact(self, emit: Callable[[AgentEvent], None]) -> None:
+    async def _maybe_auto_compact(self) -> None:
         """Before each request: clear old tool outputs, then summarise, when the next request would not fit."""
-        await make_room(self, emit)
+        await make_room(self, self.publish)
 
     def rewrite_history(self, outcome: Compacted) -> None:
         """Replace the live history (clearing, dropping or cutting, ``agent/room.py``); the journal records it."""
@@ -452,15 +455,15 @@ class Agent:
             local = self.meter.local_estimate(request.system, request.tools, request.messages)
             self.meter.calibrate(exc.prompt_tokens, round(local / self.meter.scale))
 
-    def _append_results(self, results: list[ToolResultPart], emit: Callable[[AgentEvent], None]) -> None:
+    def _append_results(self, results: list[ToolResultPart]) -> None:
         """The tool message, each result cut to its share of the window (the events keep the full output)."""
         capped, cut = cap_results(results, self.model_info.context_window)
         before = self.context_tokens() + sum(self.meter.count(Message("tool", [r])) for r in results) if cut else 0
-        self._append(Message("tool", capped))
+        self._append(Message("tool", list[Part](capped)))
         if cut:
             event = ContextTrimmed("truncated", cut, before, self.context_tokens(), self.clock())
-            emit(event)
-            emit(Notice("info", event.text, self.clock()))
+            self.publish(event)
+            self._notice("info", event.text)
 
     async def compact(
         self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None, automatic: bool = False,
@@ -469,26 +472,37 @@ class Agent:
         """Summarise and shorten the history. Returns the summary ("" when there was nothing to cut).
         Raises ``CompactionFailed`` (a ProviderError) when the summary is unusable; the history is kept.
         ``automatic`` (before a request or after an overflow) keeps a summary that was cut off."""
-        from tunacode_tui.agent.compaction import compact_history
-
+        # The bill must reach the listeners (the journal) whichever sink the caller gave.
+        bill = self.publish if emit is None else self._with_listeners(emit)
         emit = emit or self.publish
+        # Inside a turn the summary is billed to it; a /compact between turns is its own paid step.
+        turn = self._turn or TurnProgress()
         before = self.context_tokens()
-        outcome = await compact_history(
-            provider=self.provider,
-            model=self.model.model,
-            system=self.system_prompt,
-            messages=self.state.messages,
-            focus=focus,
-            reasoning=self.config.settings.reasoning,
-            window=self.model_info.context_window,
-            accept_cut=automatic,
-            **({"keep_turns": keep_turns} if keep_turns else {}),
-        )
+        spent: list[Usage] = []
+        try:
+            outcome = await compact_history(
+                provider=self.provider,
+                model=self.model.model,
+                system=self.system_prompt,
+                messages=self.state.messages,
+                focus=focus,
+                reasoning=self.config.settings.reasoning,
+                on_usage=spent.append,
+                window=self.model_info.context_window,
+                accept_cut=automatic,
+                **({"keep_turns": keep_turns} if keep_turns else {}),
+            )
+        except BaseException:
+            for usage in spent:  # a refused summary was still paid for
+                self._account(usage, turn, "compaction", bill)
+            raise
         if outcome is None:
             emit(Notice("info", "Nothing to compact yet: the conversation is too short to cut.", self.clock()))
             return ""
         self._replace_history(outcome.messages)
         self.publish(HistoryCompacted(outcome.summary, outcome.kept_count, list(outcome.messages), self.clock()))
+        for usage in spent:
+            self._account(usage, turn, "compaction", bill)
         after = self.context_tokens()
         emit(
             Notice(

@@ -9,20 +9,45 @@ event, so the session journal records the new history after the old one) and is 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from tunacode_tui.agent.accounting import ContextMeter
 from tunacode_tui.agent.budget import (
     clear_old_results,
     needs_room,
     shrink_latest_results,
 )
 from tunacode_tui.agent.compaction import KEEP_TURNS, Compacted
+from tunacode_tui.config.settings import Config
 from tunacode_tui.core.events import AgentEvent, ContextTrimmed, Notice
-from tunacode_tui.core.messages import Message
+from tunacode_tui.core.messages import Message, ToolSpec
+from tunacode_tui.core.state import SessionState
+from tunacode_tui.providers.catalog import ModelInfo
 from tunacode_tui.providers.errors import ProviderError
 
-if TYPE_CHECKING:
-    from tunacode_tui.agent.loop import Agent
+
+class Agent(Protocol):
+    """What making room needs of the agent (``agent/loop.py``), without importing it (no import circle)."""
+
+    system_prompt: str
+    meter: ContextMeter
+    state: SessionState
+    config: Config
+    clock: Callable[[], float]
+
+    @property
+    def model_info(self) -> ModelInfo: ...
+
+    def wanted_reply_tokens(self) -> int: ...
+
+    def context_tokens(self) -> int: ...
+
+    def tool_specs(self) -> list[ToolSpec]: ...
+
+    def rewrite_history(self, outcome: Compacted) -> None: ...
+
+    async def compact(self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None,
+                      automatic: bool = False, keep_turns: int | None = None) -> str: ...
 
 # After making room the history should fill at most this share of the auto-compaction threshold, so the next
 # steps of the turn do not trigger it again at once.
@@ -98,7 +123,7 @@ async def _summarise(agent: Agent, emit: Callable[[AgentEvent], None],
         return False  # only an earlier summary would be cut: summarising it again saves nothing
     before = estimate(agent.state.messages)
     try:
-        summary = await agent.compact(emit=emit, automatic=True, keep_turns=keep_turns)
+        summary = await agent.compact(automatic=True, keep_turns=keep_turns)
     except ProviderError as exc:
         emit(Notice("warning", f"Automatic compaction failed ({exc}); removing the oldest turns instead.",
                     agent.clock()))

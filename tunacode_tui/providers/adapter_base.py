@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from tunacode_tui.core.stream import StreamEvent
 from tunacode_tui.providers.error_map import ErrorContext
+from tunacode_tui.providers.errors import ProviderTimeout, mask_url_passwords
+
+_END = object()
 
 
 class SdkAdapter:
@@ -48,8 +54,43 @@ class SdkAdapter:
         return ErrorContext(
             provider=self.name,
             model=model,
-            base_url=self.base_url,
+            base_url=mask_url_passwords(self.base_url),  # errors quote it; a password in it must not show
             key_env=self._key_env,
             timeout=self._timeout,
             api_key=self._api_key,
         )
+
+    async def _progressing(
+        self, raw: AsyncIterator[Any], feed: Callable[[Any], list[StreamEvent]], ctx: ErrorContext
+    ) -> AsyncIterator[StreamEvent]:
+        """The neutral events of ``raw``, abandoned after ``timeout`` seconds without progress.
+
+        The SDK's own timeout is per read, so a server that sends keep-alives (SSE comments such as
+        OpenRouter's ``: OPENROUTER PROCESSING``, Anthropic ``ping`` events) but never an answer would
+        hold a request open forever. Only chunks that produce neutral events (text, thinking, tool calls,
+        usage, the end) count as progress here.
+        """
+        loop = asyncio.get_running_loop()
+        iterator = aiter(raw)
+        last_progress = loop.time()
+        while True:
+            remaining = last_progress + self._timeout - loop.time()
+            try:
+                # asyncio.timeout, not wait_for: no task per chunk, so buffered chunks still arrive
+                # back to back (read-only tools start together, as early start intends).
+                async with asyncio.timeout(max(remaining, 0.001)):
+                    chunk = await anext(iterator, _END)
+            except TimeoutError:
+                raise ProviderTimeout(
+                    f"{ctx.subject} made no progress for {self._timeout:g} s (model '{ctx.model}'): nothing but "
+                    "keep-alives arrived, or nothing at all. Raise settings.request_timeout for a model that "
+                    "thinks silently for longer.",
+                    provider=self.name,
+                ) from None
+            if chunk is _END:
+                return
+            events = feed(chunk)
+            if events:
+                last_progress = loop.time()
+            for event in events:
+                yield event

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from tunacode_tui.core.messages import Usage
 
@@ -49,9 +50,10 @@ class ModelInfo:
 
 
 @lru_cache(maxsize=1)
-def _load() -> dict:
+def _load() -> dict[str, Any]:
     text = resources.files("tunacode_tui.providers").joinpath("data/models.json").read_text("utf-8")
-    return json.loads(text)
+    data: dict[str, Any] = json.loads(text)
+    return data
 
 
 def known_models() -> list[str]:

@@ -114,6 +114,15 @@ def parse_retry_after(headers: Mapping[str, str] | None, *, now: float | None = 
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def _honour_should_retry(err: ProviderError, exc: BaseException) -> ProviderError:
+    """Anthropic (and OpenAI) send ``x-should-retry: false`` when a retry cannot help, whatever the
+    status says; the SDKs obey it, and so does our retry loop."""
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    if str(headers.get("x-should-retry", "")).strip().lower() == "false":
+        err.retryable = False
+    return err
+
+
 def map_error(exc: BaseException, ctx: ErrorContext, *, mid_stream: bool = False) -> ProviderError:
     """Map any exception raised while talking to a provider to a ``ProviderError``.
 
@@ -125,7 +134,7 @@ def map_error(exc: BaseException, ctx: ErrorContext, *, mid_stream: bool = False
     status = getattr(exc, "status_code", None)
     # A status below 400 on an APIStatusError is Anthropic's error event inside a 200 stream.
     if isinstance(status, int) and status >= 400 and _is_sdk_error(exc, "APIStatusError"):
-        return _map_status(exc, status, ctx)
+        return _honour_should_retry(_map_status(exc, status, ctx), exc)
     if _is_sdk_error(exc, "APITimeoutError") or _is_transport_error(exc, "TimeoutException"):
         return _timeout(ctx, mid_stream)
     if _is_sdk_error(exc, "APIConnectionError") or _is_transport_error(exc, "TransportError"):

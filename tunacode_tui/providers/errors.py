@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class ProviderError(Exception):
     """Base class. ``str(err)`` is one line a user can act on; ``retryable`` drives the retry loop."""
@@ -84,3 +86,15 @@ class StreamInterrupted(ProviderError):
 
 class ConfigurationError(Exception):
     """A bad model name, an unknown provider, a missing base URL: fix the config, do not retry."""
+
+
+# user:password@ in a URL (a proxy or a self-hosted server behind basic auth).
+_URL_PASSWORD_RE = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*):(?P<password>[^/\s@]+)@")
+
+
+def mask_url_passwords(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@host`` URL replaced by ``***``: base
+    URLs appear in errors and in stream-json, and a password in one is as secret as a key."""
+    if "@" not in text:
+        return text
+    return _URL_PASSWORD_RE.sub(lambda m: f"{m['head']}:***@", text)

@@ -69,12 +69,9 @@ def numbers(body: object, message: str) -> tuple[int | None, int | None]:
 
     llama.cpp's structured ``n_ctx``/``n_prompt_tokens`` win; otherwise the numbers are read from the sentence.
     """
-    window = prompt = None
     fields = _error_fields(body)
-    if isinstance(fields.get("n_ctx"), int) and fields["n_ctx"] > 0:
-        window = fields["n_ctx"]
-    if isinstance(fields.get("n_prompt_tokens"), int) and fields["n_prompt_tokens"] > 0:
-        prompt = fields["n_prompt_tokens"]
+    window = _positive(fields.get("n_ctx"))
+    prompt = _positive(fields.get("n_prompt_tokens"))
     if window is not None:
         return window, prompt
     lowered = message.lower()
@@ -86,6 +83,10 @@ def numbers(body: object, message: str) -> tuple[int | None, int | None]:
         prompt = prompt or (int(match.group(prompt_group)) if prompt_group else None)
         break
     return window, prompt
+
+
+def _positive(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _error_fields(body: object) -> Mapping[str, object]:

@@ -9,7 +9,7 @@ are imported only when a model of that provider is first used: importing this mo
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from tunacode_tui.core.provider_table import PROVIDER_NAMES, PROVIDER_TABLE
 from tunacode_tui.core.provider_table import PROVIDERS as PROVIDER_INFO
@@ -138,12 +138,16 @@ class ProviderPool:
         module = importlib.import_module(adapter_module(provider))
         headers = dict(_OPENROUTER_HEADERS) if provider == "openrouter" else {}
         headers.update(self._extra_headers.get(provider, {}))
+        # The adapter modules are imported by name (lazily, see above), so their classes are typed here.
+        adapter: Callable[..., Provider]
         if provider == "anthropic":
-            return module.AnthropicProvider(
+            adapter = module.AnthropicProvider
+            return adapter(
                 api_key=api_key, base_url=base_url, provider=provider, timeout=timeout,
                 extra_headers=headers or None, key_env=API_KEY_ENV[provider],
             )
-        return module.OpenAIChatProvider(
+        adapter = module.OpenAIChatProvider
+        return adapter(
             api_key=api_key, base_url=base_url, provider=provider, timeout=timeout,
             extra_headers=headers or None, key_env=API_KEY_ENV[provider],
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 
 from tunacode_tui.core.stream import StreamEvent
@@ -27,7 +27,7 @@ MAX_DELAY = 20.0
 def backoff_delay(retry_number: int, *, base: float = BASE_DELAY, cap: float = MAX_DELAY,
                   rng: Callable[[], float] = random.random) -> float:
     """Exponential backoff with jitter: about base·2ⁿ⁻¹ seconds, ±20 %, so clients do not retry in lockstep."""
-    raw = min(cap, base * (2 ** (retry_number - 1)))
+    raw = min(cap, base * (2.0 ** (retry_number - 1)))
     return raw * (0.8 + 0.4 * rng())
 
 
@@ -86,7 +86,7 @@ def _interrupted(err: ProviderError) -> StreamInterrupted:
     )
 
 
-async def _as_async_generator(events: AsyncIterator[StreamEvent]) -> AsyncIterator[StreamEvent]:
+async def _as_async_generator(events: AsyncIterator[StreamEvent]) -> AsyncGenerator[StreamEvent, None]:
     """Wrap any async iterator so ``aclosing`` can close it (and the HTTP response under it) early."""
     try:
         async for event in events:

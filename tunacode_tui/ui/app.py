@@ -12,18 +12,20 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
 
 from tunacode_tui.config.settings import Config
+from tunacode_tui.ui.session_context import SessionContext
+from tunacode_tui.ui.spawner import WorkerSpawner
 
 if TYPE_CHECKING:
     from tunacode_tui.agent.loop import Agent
     from tunacode_tui.providers.registry import ProviderPool
     from tunacode_tui.session.journal import SessionJournal
-    from tunacode_tui.session.store import LoadedSession
+    from tunacode_tui.ui.screens.main import MainScreen
     from tunacode_tui.ui.widgets.notice_block import NoticeLevel
 
 
@@ -45,6 +47,7 @@ class TunaCodeApp(App[int]):
         resume: str | None = None,
         continue_latest: bool = False,
         journal: bool = True,
+        mcp_config: Path | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -55,15 +58,29 @@ class TunaCodeApp(App[int]):
         self.resume = resume
         self.continue_latest = continue_latest
         self.use_journal = journal
-        self.journal: SessionJournal | None = None
-        self.resumed: LoadedSession | None = None
-        # Shown in the chat once it opens: resume results, journal problems.
-        self.startup_notices: list[tuple[NoticeLevel, str]] = []
+        # The open conversation's context, also handed to its screen; kept here only to close its journal.
+        self.session: SessionContext | None = None
         if pool is None:
             from tunacode_tui.providers.registry import ProviderPool
 
             pool = ProviderPool()
         self.pool = pool
+        # Tool calls run as this app's workers, grouped by batch; the factory hands it to every agent.
+        self.spawner = WorkerSpawner(self)
+        from tunacode_tui.ui.mcp_control import McpControl
+
+        self.mcp = McpControl(self, config, self.root, self._conversation, mcp_config)
+
+    @property
+    def journal(self) -> SessionJournal | None:
+        """The open conversation's journal (what the app closes at exit; tests read it)."""
+        return self.session.journal if self.session is not None else None
+
+    def _conversation(self) -> MainScreen | None:
+        """The main screen, wherever it is in the stack (a modal may be above it): MCP news goes there."""
+        from tunacode_tui.ui.screens.main import MainScreen
+
+        return next((s for s in reversed(self.screen_stack) if isinstance(s, MainScreen)), None)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._first_frame_shown)
@@ -78,10 +95,11 @@ class TunaCodeApp(App[int]):
         """The screen is up: now pay for the provider SDK import, in a thread, before the user needs it."""
         marker = os.environ.get("TUNACODE_FIRST_FRAME_FILE")
         if marker:  # benchmarks/startup.py and a test read this: when, and with which SDKs loaded
-            loaded = sorted(name for name in ("openai", "anthropic") if name in sys.modules)
+            loaded = sorted(name for name in ("openai", "anthropic", "mcp") if name in sys.modules)
             Path(marker).write_text(json.dumps({"time": time.time(), "sdks": loaded}))
         if not self.setup_first:
             self._start_preload()
+            self.mcp.start()
 
     def _start_preload(self) -> None:
         self.run_worker(self._preload_provider, thread=True, group="preload", exit_on_error=False,
@@ -96,42 +114,64 @@ class TunaCodeApp(App[int]):
 
     def _setup_done(self, saved: bool | None) -> None:
         if saved:
+            from tunacode_tui.config.paths import config_file
+
             self.model_name = None  # the model just chosen wins over a --model given before setup
-            self.open_chat()
+            self.open_chat([("info", f"Saved your settings to {config_file()} (mode 0600).")])
             self._start_preload()
+            self.call_after_refresh(self.mcp.start)
         else:
             self.exit(0)
 
-    def open_chat(self) -> None:
+    def open_chat(self, first: list[tuple[NoticeLevel, str]] | None = None) -> None:
         from tunacode_tui.ui.screens.main import MainScreen
 
+        # Shown in the chat once it opens: resume results, journal problems, a start-up error.
+        notices: list[tuple[NoticeLevel, str]] = [*(first or []), *(("warning", w) for w in self.config.warnings)]
         agent: Agent | None = None
-        error: str | None = None
         try:
-            agent = self.build_agent()
+            agent = self.build_agent(notices)
         except Exception as exc:  # a bad model name or session file: show it in the chat, keep the app usable
-            error = f"{exc}"
-        self.push_screen(MainScreen(agent, startup_error=error))
+            notices.insert(0, ("error", f"{exc} The chat cannot send anything until a model works: choose one "
+                                        "with /model (or /model NAME)."))
+            self.session = SessionContext(self.config, self.root, self.reopen_session, mcp=self.mcp,
+                                          keep_history=self.use_journal, notices=notices,
+                                          start=self.start_on_model)
+        assert self.session is not None
+        self.push_screen(MainScreen(agent, self.session))
 
-    def build_agent(self) -> Agent:
-        """The agent for this run: a fresh session, or a resumed one, journaled unless disabled."""
+    def build_agent(self, notices: list[tuple[NoticeLevel, str]]) -> Agent:
+        """The agent for this run: a fresh session, or a resumed one, journaled unless disabled. Opens
+        ``self.session`` on it; what the user should hear about is added to ``notices``."""
         from tunacode_tui.agent.factory import SessionChoiceError, open_session_agent
 
         if self.resume == "" and not self.continue_latest:  # --resume without an id: say what there is
-            self._list_sessions()
+            notices.append(self._list_sessions())
         try:
             bundle = open_session_agent(
                 self.config, model=self.model_name, root=self.root, pool=self.pool, resume=self.resume or None,
-                continue_latest=self.continue_latest, journal_enabled=self.use_journal,
+                continue_latest=self.continue_latest, journal_enabled=self.use_journal, spawner=self.spawner,
             )
         except SessionChoiceError as exc:
-            self.startup_notices.append(("warning", f"{exc} Starting a new conversation."))
+            notices.append(("warning", f"{exc} Starting a new conversation."))
             bundle = open_session_agent(self.config, model=self.model_name, root=self.root, pool=self.pool,
-                                        journal_enabled=self.use_journal)
-        self.journal, self.resumed = bundle.journal, bundle.resumed
-        self.startup_notices += [("warning", warning) for warning in bundle.warnings]
+                                        journal_enabled=self.use_journal, spawner=self.spawner)
+        notices += [("warning", warning) for warning in bundle.warnings]
+        self.session = SessionContext(self.config, self.root, self.reopen_session, mcp=self.mcp,
+                                      keep_history=self.use_journal, journal=bundle.journal,
+                                      resumed=bundle.resumed, notices=notices)
         bundle.agent.state.yolo = self.yolo
+        bundle.agent.add_tools(self.mcp.tools())  # servers that are already up (none on the first open)
         return bundle.agent
+
+    def start_on_model(self, model: str) -> tuple[Agent, SessionContext]:
+        """``/model NAME`` after a start-up that built no agent (a bad model name): the conversation this run
+        would have opened, on ``NAME``. Raises (with a message to show) when that fails too."""
+        self.model_name = model
+        notices: list[tuple[NoticeLevel, str]] = []
+        agent = self.build_agent(notices)
+        assert self.session is not None
+        return agent, self.session
 
     def reopen_session(self, session_id: str) -> str | None:
         """``/resume ID``: swap the main screen for one on the chosen session. Returns an error to show,
@@ -141,28 +181,31 @@ class TunaCodeApp(App[int]):
 
         try:
             bundle = open_session_agent(self.config, root=self.root, pool=self.pool, resume=session_id,
-                                        journal_enabled=self.use_journal)
+                                        journal_enabled=self.use_journal, spawner=self.spawner)
         except Exception as exc:  # SessionChoiceError or a bad model name: say so, keep the current chat
             return f"Could not resume {session_id}: {exc}"
         if self.journal is not None:
             self.journal.close()
-        self.journal, self.resumed = bundle.journal, bundle.resumed
-        self.startup_notices = [("warning", warning) for warning in bundle.warnings]
+        self.session = SessionContext(self.config, self.root, self.reopen_session, mcp=self.mcp,
+                                      keep_history=self.use_journal, journal=bundle.journal,
+                                      resumed=bundle.resumed,
+                                      notices=[("warning", warning) for warning in bundle.warnings])
         bundle.agent.state.yolo = self.yolo
-        self.switch_screen(MainScreen(bundle.agent))
+        bundle.agent.add_tools(self.mcp.tools())  # the MCP servers outlive the conversation
+        self.switch_screen(MainScreen(bundle.agent, self.session))
         return None
 
-    def _list_sessions(self) -> None:
+    def _list_sessions(self) -> tuple[NoticeLevel, str]:
         from tunacode_tui.session.store import list_sessions
 
         sessions = list_sessions(self.root)[:10]
         if not sessions:
-            self.startup_notices.append(("info", f"No saved sessions for {self.root} yet."))
-            return
+            return ("info", f"No saved sessions for {self.root} yet.")
         rows = "\n".join(f"  {s.id}  {s.messages} messages  {s.preview}" for s in sessions)
-        self.startup_notices.append(("info", f"Saved sessions (resume one with tunacode --resume ID):\n{rows}"))
+        return ("info", f"Saved sessions (resume one with tunacode --resume ID):\n{rows}")
 
     async def on_unmount(self) -> None:
+        await self.mcp.aclose()  # each server's stop is bounded: exit never hangs on one
         if self.journal is not None:
             self.journal.close()
         await self.pool.aclose()
@@ -179,11 +222,12 @@ def make_app(
     resume: str | None = None,
     continue_latest: bool = False,
     journal: bool = True,
+    mcp_config: Path | None = None,
 ) -> TunaCodeApp:
     """The one way to build the app, shared by ``tunacode`` and the tests."""
     return TunaCodeApp(
         config, model=model, root=root, setup=setup, yolo=yolo, pool=pool, resume=resume,
-        continue_latest=continue_latest, journal=journal,
+        continue_latest=continue_latest, journal=journal, mcp_config=mcp_config,
     )
 
 
@@ -196,8 +240,40 @@ def run_app(
     yolo: bool = False,
     resume: str | None = None,
     continue_latest: bool = False,
+    mcp_config: Path | None = None,
 ) -> int:
     app = make_app(config, model=model, root=root, setup=setup, yolo=yolo, resume=resume,
-                   continue_latest=continue_latest)
+                   continue_latest=continue_latest, mcp_config=mcp_config)
+    _end_commands_on_hangup(app)
     app.run()
     return app.return_code or 0
+
+
+def _end_commands_on_hangup(app: App[Any]) -> None:
+    """Closing the terminal sends SIGHUP, whose default kills us at once and leaves running bash commands
+    (each in its own session) under PID 1. Kill their groups first, then exit; a dead terminal can make a
+    clean exit hang, so a watchdog ends the process after a few seconds regardless."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "SIGHUP"):
+        return
+
+    def die_of_hangup() -> None:
+        # The default action, as if we had never caught it: the exit status says "hang-up".
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGHUP)
+
+    def on_hangup(signum: int, frame: object) -> None:
+        from tunacode_tui.tools.bash import kill_running_commands
+
+        kill_running_commands()
+        watchdog = threading.Timer(5.0, die_of_hangup)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            app.call_later(app.exit, None, 128 + signum)
+        except Exception:
+            die_of_hangup()
+
+    signal.signal(signal.SIGHUP, on_hangup)

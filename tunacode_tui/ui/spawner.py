@@ -1,13 +1,14 @@
 """Tool calls as Textual workers: the executor's ``Spawner`` for the TUI.
 
 Each call runs in a worker of its batch's group (``batch-N``), never ``exclusive`` (that would cancel
-its siblings), so the app's worker manager sees, and cancels on exit, every running tool.
+its siblings), so the app's worker manager sees, and cancels on exit, every running tool. The spawner is
+bound to the app, not to a screen, so the factory can hand it to the agent when it builds it, before the
+screen that shows the conversation exists.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Coroutine
 from typing import Any
 
@@ -16,8 +17,13 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 
 async def _settled(worker: Worker[None]) -> None:
-    with contextlib.suppress(WorkerCancelled, WorkerFailed):
+    try:
         await worker.wait()
+    except WorkerCancelled:
+        pass
+    except WorkerFailed as exc:
+        # The executor catches tool errors; reaching here is a bug, but its call still gets a result.
+        worker.node.app.notify(f"A tool worker failed: {exc.error!r}", severity="error")
 
 
 class WorkerCall:
@@ -43,7 +49,7 @@ class WorkerCall:
 
 
 class WorkerSpawner:
-    """Runs each tool call as a worker on ``node`` (the main screen), grouped by batch."""
+    """Runs each tool call as a worker on ``node`` (the app), grouped by batch."""
 
     def __init__(self, node: DOMNode) -> None:
         self._node = node

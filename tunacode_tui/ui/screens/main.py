@@ -1,14 +1,17 @@
 """The main screen: chat on the left, tool activity and the context gauge on the right, prompt below.
 
-It owns the conversation's workers: one agent turn at a time (group ``agent``), its tool calls (groups
-``batch-N``, through ``WorkerSpawner``), compaction (group ``compact``). Agent events arrive as
-``AgentEventPosted`` messages, in order, and are turned into widgets here.
+It owns the conversation's workers: one agent turn at a time (group ``agent``) and compaction (group
+``compact``); the turn's tool calls are the app's workers (``batch-N``, see ``ui/spawner.py``). Agent events
+arrive as ``AgentEventPosted`` messages, in order, and are turned into widgets here (one ``match``).
+
+Everything session-scoped (journal, resumed session, start-up notices, config, root, how to ``/resume``)
+comes in as a ``SessionContext``; the slash commands live in ``MainCommands`` (``main_commands.py``), which
+sees this screen through a Protocol. Neither this module nor the commands import the app.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import getters, on
@@ -26,6 +29,7 @@ from tunacode_tui.core.events import (
     AssistantMessageAdded,
     BatchFinished,
     BatchGrew,
+    BatchMeasured,
     BatchStarted,
     ContextTrimmed,
     Notice,
@@ -37,14 +41,17 @@ from tunacode_tui.core.events import (
     ToolCallFinished,
     ToolCallStarted,
     TurnEnded,
+    TurnStarted,
     UsageUpdated,
 )
+from tunacode_tui.core.messages import TextPart
+from tunacode_tui.session.prompt_history import PromptHistory
 from tunacode_tui.ui import format as fmt
 from tunacode_tui.ui.activity import ActivityLog, BatchRecord, batch_message
 from tunacode_tui.ui.commands import SlashCommandsProvider
 from tunacode_tui.ui.messages import AgentEventPosted
-from tunacode_tui.ui.screens.main_commands import CommandsMixin
-from tunacode_tui.ui.spawner import WorkerSpawner
+from tunacode_tui.ui.screens.main_commands import MainCommands
+from tunacode_tui.ui.session_context import SessionContext
 from tunacode_tui.ui.widgets.chat_log import ChatLog
 from tunacode_tui.ui.widgets.completion_menu import CompletionMenu
 from tunacode_tui.ui.widgets.context_gauge import ContextGauge
@@ -54,18 +61,11 @@ from tunacode_tui.ui.widgets.tool_activity import ToolActivity
 
 if TYPE_CHECKING:
     from tunacode_tui.agent.loop import Agent
-    from tunacode_tui.ui.app import TunaCodeApp
 
 PLACEHOLDER = "Ask anything — / for commands, @ for files, Shift+Enter for a new line"
 
 
-def _app_type() -> type[TunaCodeApp]:
-    from tunacode_tui.ui.app import TunaCodeApp
-
-    return TunaCodeApp
-
-
-class MainScreen(CommandsMixin, Screen[None]):
+class MainScreen(Screen[None]):
     """The conversation. Esc cancels what runs; Ctrl+L clears; Ctrl+K compacts; Tab moves between panes."""
 
     CSS_PATH = "main.tcss"
@@ -80,7 +80,6 @@ class MainScreen(CommandsMixin, Screen[None]):
         Binding("shift+tab", "previous_pane", "Prev pane", tooltip="Move to the previous pane"),
     ]
 
-    app = getters.app(_app_type)
     chat = getters.query_one("#chat", ChatLog)
     prompt = getters.query_one("#prompt", PromptInput)
     menu = getters.query_one("#completions", CompletionMenu)
@@ -91,10 +90,11 @@ class MainScreen(CommandsMixin, Screen[None]):
     """A turn or a compaction is running."""
     show_thoughts: reactive[bool] = reactive(False)
 
-    def __init__(self, agent: Agent | None = None, *, startup_error: str | None = None) -> None:
+    def __init__(self, agent: Agent | None, session: SessionContext) -> None:
         super().__init__()
         self.agent = agent
-        self.startup_error = startup_error
+        self.session = session
+        self.commands = MainCommands(self)
         self.activity_log = ActivityLog(self._summarize)
         self.queued: list[str] = []
         self._work: Worker[Any] | None = None
@@ -102,7 +102,6 @@ class MainScreen(CommandsMixin, Screen[None]):
         self._last_error = ""
         self._batch_notices: dict[int, NoticeBlock] = {}
         self._streamed = False  # whether the current request's text arrived as deltas
-        self._sink: Callable[[AgentEvent], None] = self._post_event
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -110,7 +109,8 @@ class MainScreen(CommandsMixin, Screen[None]):
             with Vertical(id="chat-column"):
                 yield ChatLog(id="chat")
                 yield CompletionMenu(id="completions")
-                yield PromptInput(id="prompt", root=self.app.root, placeholder=PLACEHOLDER)
+                yield PromptInput(id="prompt", root=self.session.root, placeholder=PLACEHOLDER,
+                                  history=PromptHistory(self.session.root) if self.session.keep_history else None)
             with Vertical(id="side"):
                 yield ToolActivity(id="activity")
                 yield ContextGauge(id="gauge")
@@ -122,23 +122,29 @@ class MainScreen(CommandsMixin, Screen[None]):
         self.gauge.border_title = "Context"
         if self.app.animation_level == "none":
             self.prompt.cursor_blink = False
-        if self.startup_error:
-            await self.chat.add_notice(self.startup_error, "error")
-        for level, text in self.app.startup_notices:
+        for level, text in self.session.notices:
             await self.chat.add_notice(text, level)
-        self.app.startup_notices.clear()
-        agent = self.agent
-        if agent is None:
-            return
-        self._sink = self._post_event
-        agent.spawner = WorkerSpawner(self)
+        self.session.notices.clear()
+        if self.agent is not None:
+            await self._start_agent(self.agent)
+
+    async def attach(self, agent: Agent, session: SessionContext) -> None:
+        """An agent for a screen that opened without one (``/model`` after a bad start-up model)."""
+        self.agent, self.session = agent, session
+        for level, text in session.notices:
+            await self.chat.add_notice(text, level)
+        session.notices.clear()
+        await self._start_agent(agent)
+
+    async def _start_agent(self, agent: Agent) -> None:
+        agent.set_sink(self.emit)
         info = agent.model_info
         self.app.sub_title = agent.model.full_name
         self.gauge.model = agent.model.full_name
         self.gauge.show_context(0, info.context_window)
         self.gauge.show_usage(0, 0.0, agent.state.usage.total_tokens, agent.state.cost.value)
-        if self.app.resumed is not None:
-            await self._show_resumed()
+        if self.session.resumed is not None:
+            await self._show_resumed(self.session.resumed.id)
         # Counting the system prompt and tool schemas loads the tokenizer: in a thread, so the app opens at once.
         self.run_worker(agent.context_tokens, name="context", group="context", description="count context tokens",
                         thread=True, exit_on_error=False)
@@ -154,38 +160,50 @@ class MainScreen(CommandsMixin, Screen[None]):
             return ""
 
     def emit(self, event: AgentEvent) -> None:
-        """The agent's event sink (journaled, then posted to this screen)."""
-        self._sink(event)
+        """The agent's event sink for a turn: posted to this screen (the journal listens on the agent)."""
+        self._post_event(event)
 
     def _post_event(self, event: AgentEvent) -> None:
         # The loop runs on the app's event loop, so posting is enough: no call_from_thread.
         self.post_message(AgentEventPosted(event))
 
-    async def _show_resumed(self) -> None:
+    async def _show_resumed(self, session_id: str) -> None:
         """A resumed conversation: its recent prompts and answers, and its tool activity."""
-        assert self.agent is not None and self.app.resumed is not None
+        assert self.agent is not None
         state = self.agent.state
         shown = [m for m in state.messages if (m.role == "user" and not m.tool_results) or
                  (m.role == "assistant" and m.text.strip())]
         for message in shown[-self.chat.max_blocks // 2:]:
-            if message.role == "user":
-                await self.chat.add_user(message.text)
+            if message.role == "user":  # the prompt as typed, not the @files attached to it
+                await self.chat.add_user(message.parts[0].text if isinstance(message.parts[0], TextPart)
+                                         else message.text)
             else:
                 await self.chat.add_answer(message.text)
+        # The rows the pane showed live: none from before a /clear (the analytics still count those).
         for batch in state.batches:
-            self.activity_log.apply(batch)
+            if batch.batch >= state.activity_start:
+                self.activity_log.apply(batch)
         for call in state.calls:
             self.activity_log.apply(call)
+        for measured in state.measurements.values():
+            self.activity_log.apply(measured)
         for record in self.activity_log.batches.values():
             await self.activity.show_batch(record)
         await self.chat.add_notice(
-            f"Resumed session {self.app.resumed.id}: {len(state.messages)} messages.", "info")
+            f"Resumed session {session_id}: {len(state.messages)} messages.", "info")
 
-    def _watch_busy(self, busy: bool) -> None:
+    def watch_busy(self, busy: bool) -> None:
         if not self.is_mounted:
             return
         self.prompt.set_class(busy, "-busy")
         self.prompt.border_subtitle = "working… Esc cancels" if busy else ""
+
+    async def clear_view(self) -> None:
+        """Empty the chat and the activity pane (``/clear``); the agent's history is the caller's business."""
+        self.activity_log.clear()
+        self._batch_notices.clear()
+        await self.chat.clear_blocks()
+        await self.activity.clear_batches()
 
     def refresh_context(self) -> None:
         if self.agent is not None:
@@ -220,14 +238,10 @@ class MainScreen(CommandsMixin, Screen[None]):
             self._work.cancel()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place worker endings are handled: agent turns, compaction, tool calls, context count."""
+        """The one place this screen's worker endings are handled: agent turns, compaction, context count."""
         worker, state = event.worker, event.state
         if worker.group == "context" and state == WorkerState.SUCCESS and self.agent is not None:
             self.gauge.show_context(worker.result or 0, self.agent.model_info.context_window)
-            return
-        if worker.group.startswith("batch-") and state == WorkerState.ERROR:
-            # The executor catches tool errors; reaching here is a bug, but its call still gets a result.
-            self.notify(f"A tool worker failed: {worker.error!r}", severity="error")
             return
         if worker is not self._work or state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             return
@@ -267,37 +281,41 @@ class MainScreen(CommandsMixin, Screen[None]):
 
     # -- agent events -------------------------------------------------------------------------
     async def on_agent_event_posted(self, message: AgentEventPosted) -> None:
-        event = message.event
-        chat = self.chat
-        if isinstance(event, TextDelta):
-            self._streamed = True
-            await chat.append_answer(event.text)
-        elif isinstance(event, RequestStarted):
-            self._streamed = False
-        elif isinstance(event, ThinkingDelta):
-            if self.show_thoughts:
-                await chat.append_thinking(event.text)
-        elif isinstance(event, AssistantMessageAdded):
-            if self._streamed:
-                await chat.end_answer()
-            elif event.message.text.strip():  # not streamed (streaming off): the whole answer at once
-                await chat.add_answer(event.message.text)
-        elif isinstance(event, BatchStarted | BatchGrew | ToolCallStarted | ToolCallFinished | BatchFinished):
-            await self._activity_event(event)
-        elif isinstance(event, UsageUpdated):
-            self.gauge.show_context(event.context_tokens, event.context_window)
-            self.gauge.show_usage(event.turn_usage.total_tokens, event.turn_cost, event.session_usage.total_tokens,
-                                  event.session_cost)
-        elif isinstance(event, ContextTrimmed):
-            self.gauge.note_trim(event.kind, event.count)
-        elif isinstance(event, Notice):
-            if event.level == "error":
-                self._last_error = event.text
-            await chat.add_notice(event.text, event.level)
-        elif isinstance(event, PermissionRequested):
-            self._ask_permission(event)
-        elif isinstance(event, TurnEnded):
-            await self._turn_ended(event)
+        """One case per event kind the screen shows; the rest (history, model changes) are for listeners."""
+        event, chat = message.event, self.chat
+        match event:
+            case TextDelta():
+                self._streamed = True
+                await chat.append_answer(event.text)
+            case RequestStarted():
+                self._streamed = False
+            case ThinkingDelta():
+                if self.show_thoughts:
+                    await chat.append_thinking(event.text)
+            case AssistantMessageAdded():
+                if self._streamed:
+                    await chat.end_answer()
+                elif event.message.text.strip():  # not streamed (streaming off): the whole answer at once
+                    await chat.add_answer(event.message.text)
+            case (BatchStarted() | BatchGrew() | ToolCallStarted() | ToolCallFinished() | BatchFinished()
+                  | BatchMeasured()):
+                await self._activity_event(event)
+            case UsageUpdated():
+                self.gauge.show_context(event.context_tokens, event.context_window)
+                self.gauge.show_usage(event.turn_usage.total_tokens, event.turn_cost,
+                                      event.session_usage.total_tokens, event.session_cost)
+            case ContextTrimmed():
+                self.gauge.note_trim(event.kind, event.count)
+            case Notice():
+                if event.level == "error":
+                    self._last_error = event.text
+                await chat.add_notice(event.text, event.level)
+            case PermissionRequested():
+                self._ask_permission(event)
+            case TurnStarted(attachments=files) if files:
+                chat.show_attachments(files)
+            case TurnEnded():
+                await self._turn_ended(event)
 
     async def _activity_event(self, event: AgentEvent) -> None:
         record = self.activity_log.apply(event)
@@ -307,7 +325,7 @@ class MainScreen(CommandsMixin, Screen[None]):
         self._sync_inspector(record)
         if isinstance(event, ToolCallFinished) and event.call_id in record.calls:
             await self.chat.add_tool_call(record.calls[event.call_id])
-        if self.show_thoughts and isinstance(event, BatchStarted | BatchGrew | BatchFinished):
+        if self.show_thoughts and isinstance(event, BatchStarted | BatchGrew | BatchFinished | BatchMeasured):
             # One line per batch, updated as it grows and when it ends.
             line = self._batch_notices.get(record.number)
             if line is None:
@@ -345,6 +363,20 @@ class MainScreen(CommandsMixin, Screen[None]):
                 event.future.set_result(decision or PermissionDecision(False))
 
         self.app.push_screen(screen, decided)
+
+    # -- slash commands (the handlers are in MainCommands) ---------------------------------------
+    def run_command(self, text: str) -> None:
+        """From the command palette: run after the current message."""
+        self.call_next(self.execute_command, text)
+
+    async def execute_command(self, text: str) -> None:
+        await self.commands.execute(text)
+
+    async def action_clear(self) -> None:
+        await self.commands.command_clear("")
+
+    async def action_compact(self) -> None:
+        await self.commands.command_compact("")
 
     # -- prompt -------------------------------------------------------------------------------
     async def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
@@ -399,4 +431,4 @@ class MainScreen(CommandsMixin, Screen[None]):
     def _inspect_batch(self, event: ToolActivity.BatchSelected) -> None:
         from tunacode_tui.ui.screens.batch_inspector import BatchInspectorScreen
 
-        self.app.push_screen(BatchInspectorScreen(event.record))
+        self.app.push_screen(BatchInspectorScreen(event.record, agent=self.agent, busy=lambda: self.busy))

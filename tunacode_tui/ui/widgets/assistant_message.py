@@ -23,6 +23,8 @@ from textual.widget import Widget
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownBlock
 
+from tunacode_tui.ui.textual_compat import parse_markdown_blocks, update_block_in_place
+
 FLUSH_INTERVAL = 0.1
 """Seconds between re-renders while streaming, however fast the deltas come. Each re-render costs a layout of
 the screen; at 20 a second, keystrokes waited behind them (benchmarks/render.py measures both)."""
@@ -62,8 +64,9 @@ class AssistantMessage(Markdown):
     """An answer from the model (or command output): written whole, or streamed with ``write`` and ``finish``.
 
     Blocks before the open one are settled: mounted once and never touched again. The blocks are Textual's own
-    (``Markdown._parse_markdown``, as ``Markdown.append`` uses), children of this one widget, so the answer looks
-    exactly as ``Markdown`` would show it whole (tests/ui/test_streaming_render.py compares the screens).
+    (``Markdown._parse_markdown``, as ``Markdown.append`` uses, reached through ``ui/textual_compat.py``),
+    children of this one widget, so the answer looks exactly as ``Markdown`` would show it whole
+    (tests/ui/test_streaming_render.py compares the screens).
     """
 
     DEFAULT_CSS = """
@@ -81,7 +84,8 @@ class AssistantMessage(Markdown):
         self._pending: list[str] = []  # written since the last render
         self._settled_chars = 0  # the prefix of _text whose blocks are mounted for good
         self._settled_lines = 0
-        self._tail: list[MarkdownBlock] = []  # blocks of the open part, replaced on each render
+        # Blocks of the open part, replaced on each render (after ``update``, frozen stand-ins too).
+        self._tail: list[MarkdownBlock | FrozenBlocks] = []
         self._tail_sources: list[str] = []  # the Markdown each tail block was built from
         self._last_block: MarkdownBlock | None = None
         self._parser: MarkdownIt | None = None
@@ -139,7 +143,6 @@ class AssistantMessage(Markdown):
 
     def update(self, markdown: str) -> AwaitComplete:
         """Replace the whole document (also how the text given to the constructor is shown)."""
-        self._theme = self.app.theme
         self._pending = [markdown] if markdown else []
         self._text = ""
         self._settled_chars = self._settled_lines = 0
@@ -208,11 +211,11 @@ class AssistantMessage(Markdown):
     # -- rendering ----------------------------------------------------------------------------
     def _parse_text(self, text: str) -> list[Token]:
         if self._parser is None:
-            self._parser = MarkdownIt("gfm-like") if self._parser_factory is None else self._parser_factory()
+            self._parser = MarkdownIt("gfm-like")  # Markdown's default; this widget takes no parser_factory
         return self._parser.parse(text)
 
     def _build_blocks(self, tokens: Sequence[Token], line_offset: int) -> list[MarkdownBlock]:
-        blocks = list(self._parse_markdown(tokens))
+        blocks = parse_markdown_blocks(self, tokens)
         for block in blocks:
             start, end = block.source_range
             block.source_range = (start + line_offset, end + line_offset)
@@ -223,7 +226,6 @@ class AssistantMessage(Markdown):
             if not self._pending and not (final and self._tail):
                 return
             text = self.source
-            self._markdown = text
             unsettled = text[self._settled_chars:]
             tokens = self._parse_text(unsettled)
             if final:
@@ -254,16 +256,16 @@ class AssistantMessage(Markdown):
         with self.app.batch_update():
             reused = 0
             for old, new, old_source, source in zip(old_tail, blocks, old_sources, sources, strict=False):
-                if type(old) is not type(new) or not old.display:
+                if not isinstance(old, MarkdownBlock) or type(old) is not type(new) or not old.display:
                     break
                 if old_source != source:
                     if not self._updates_in_place(old, new):
                         break
-                    await old._update_from_block(new)
+                    await update_block_in_place(old, new)
                 old.source_range = new.source_range
                 blocks[reused] = old
                 reused += 1
-            self._tail, self._tail_sources = blocks[len(settled):], sources[len(settled):]
+            self._tail, self._tail_sources = list(blocks[len(settled):]), sources[len(settled):]
             if old_tail[reused:]:
                 await self.remove_children(old_tail[reused:])
             mounted = self.mount_all(blocks[reused:])  # styles are applied now; the mount completes when awaited
@@ -288,7 +290,7 @@ class AssistantMessage(Markdown):
             block.styles.margin = (top, right, 0, left)
 
     def _updates_in_place(self, old: MarkdownBlock, new: MarkdownBlock) -> bool:
-        """Textual updates paragraphs and fences in place (``_update_from_block``); other blocks it removes and
+        """Textual updates paragraphs and fences in place (``update_block_in_place``); other blocks it removes and
         mounts again at the end of the document (tables too, while they have no body), so those are remounted."""
         in_place = tuple(self.get_block_class(name) for name in ("paragraph_open", "fence"))
         return type(old) is type(new) and isinstance(old, in_place)

@@ -21,6 +21,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
+from tunacode_tui.core.events import AttachedFile
 from tunacode_tui.ui.activity import CallRecord
 from tunacode_tui.ui.widgets.assistant_message import AssistantMessage
 from tunacode_tui.ui.widgets.notice_block import NoticeBlock, NoticeLevel
@@ -66,7 +67,8 @@ class ChatLog(VerticalScroll):
         self.anchor()
 
     # -- freezing what is far from the view -----------------------------------------------------
-    def _watch_scroll_y(self) -> None:
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)  # moves the scrollbar and repaints
         # Before the next frame: positions in the scrolled content do not move, and thawing inside a batch means
         # the frame after a jump shows the answers, not their blank stand-ins.
         self._schedule_virtualize(0.0)
@@ -151,6 +153,12 @@ class ChatLog(VerticalScroll):
     async def add_user(self, prompt: str) -> None:
         await self.end_answer()
         await self.add_block(UserMessage(prompt))
+
+    def show_attachments(self, files: list[AttachedFile]) -> None:
+        """The files the last prompt attached with ``@``, as chips under it."""
+        prompts = self.query(UserMessage)
+        if prompts:
+            prompts.last().show_attachments(files)
 
     async def append_answer(self, fragment: str) -> None:
         """A text delta: buffered by the answer, which re-renders at most every ``FLUSH_INTERVAL``."""

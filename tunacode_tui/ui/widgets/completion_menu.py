@@ -36,7 +36,7 @@ class CompletionMenu(Widget):
         self.candidates = tuple(candidates)
         self.chosen = chosen
 
-    def _watch_candidates(self, candidates: tuple[str, ...]) -> None:
+    def watch_candidates(self, candidates: tuple[str, ...]) -> None:
         self.set_class(bool(candidates), "-open")
 
     def render(self) -> Content:

@@ -76,30 +76,31 @@ class ContextGauge(Widget):
     def note_trim(self, kind: str, count: int) -> None:
         """Count a ``ContextTrimmed``: outputs cleared, summaries written, turns dropped, results cut."""
         self._trims[kind] = self._trims.get(kind, 0) + (1 if kind == "compacted" else count)
-        def count(kind: str, noun: str, verb: str) -> str | None:
+
+        def phrase(kind: str, noun: str, verb: str) -> str | None:
             n = self._trims.get(kind, 0)
             return f"{n:,} {noun}{'s' * (n != 1)} {verb}" if n else None
 
         parts = [
-            count("cleared", "output", "cleared"),
+            phrase("cleared", "output", "cleared"),
             f"compacted {self._trims['compacted']}×" if self._trims.get("compacted") else None,
-            count("dropped", "message", "dropped"),
-            count("truncated", "result", "cut"),
+            phrase("dropped", "message", "dropped"),
+            phrase("truncated", "result", "cut"),
         ]
         self.trimmed = ", ".join(p for p in parts if p)
 
-    def _watch_used(self) -> None:
+    def watch_used(self) -> None:
         self.level = level_for(self.fraction)
 
-    def _watch_window(self) -> None:
+    def watch_window(self) -> None:
         self.level = level_for(self.fraction)
 
-    def _watch_level(self, level: Level) -> None:
+    def watch_level(self, level: Level) -> None:
         for name in ("green", "amber", "red"):
             self.set_class(name == level, f"-{name}")
 
     def on_mount(self) -> None:
-        self._watch_level(self.level)
+        self.watch_level(self.level)
 
     def render(self) -> Content:
         return Content("\n").join(self._lines(self.size.width))

@@ -40,8 +40,8 @@ class NoticeBlock(Static):
         self.update(Content(f"{ICONS[self.level]} {text}"))
 
     def on_mount(self) -> None:
-        self._watch_level(self.level)
+        self.watch_level(self.level)
 
-    def _watch_level(self, level: NoticeLevel) -> None:
+    def watch_level(self, level: NoticeLevel) -> None:
         for name in ICONS:
             self.set_class(name == level, f"-{name}")

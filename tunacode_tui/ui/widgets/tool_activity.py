@@ -114,7 +114,7 @@ class ToolActivity(VerticalScroll, can_focus=True):
                 row.frame = self._frame
 
     # -- cursor -------------------------------------------------------------------------------
-    def _watch_cursor(self, old: int | None, new: int | None) -> None:
+    def watch_cursor(self, old: int | None, new: int | None) -> None:
         if old is not None and (row := self._rows.get(old)) is not None:
             row.highlighted = False
         if new is not None and (row := self._rows.get(new)) is not None:

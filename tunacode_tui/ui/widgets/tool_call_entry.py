@@ -11,6 +11,7 @@ from textual.widgets import Collapsible, Static
 from tunacode_tui.ui import format as fmt
 from tunacode_tui.ui.activity import STATUS_ICONS, CallRecord
 from tunacode_tui.ui.highlighting import highlight_diff, highlight_result
+from tunacode_tui.ui.textual_compat import collapsible_title
 
 PREVIEW_LINES = 200
 PREVIEW_CHARS = 20_000
@@ -63,7 +64,8 @@ class ToolCallEntry(Collapsible):
         self._filled = False
 
     def compose(self) -> ComposeResult:
-        yield self._title  # the contents are mounted when first expanded: one widget less per call until then
+        # The contents are mounted when first expanded: one widget less per call until then.
+        yield collapsible_title(self)
 
     async def on_collapsible_expanded(self, event: Collapsible.Expanded) -> None:
         if event.collapsible is not self or self._filled:
