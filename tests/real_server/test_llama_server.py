@@ -163,3 +163,21 @@ async def test_one_turn_with_a_large_tool_output_fits_the_window(llama_tools: Ll
     assert any(isinstance(e, ContextTrimmed) and e.kind == "truncated" for e in events)
     assert not any(isinstance(e, Notice) and "no longer fits" in e.text for e in events)
     assert agent.model_info.context_window == 4096
+
+
+@pytest.mark.timeout(300)
+def test_the_anthropic_provider_runs_a_turn_on_v1_messages(llama: LlamaServer, tmp_path: Path) -> None:
+    """The whole agent on the Anthropic wire of the same server: headless, one turn, the server's window."""
+    config = tmp_path / "tunacode.json"
+    config.write_text(json.dumps({"settings": {"max_response_tokens": 24}}))
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and "BASE_URL" not in k}
+    env.update({"ANTHROPIC_BASE_URL": llama.url, "ANTHROPIC_API_KEY": "sk-local", "TUNACODE_CONFIG": str(config),
+                "TUNACODE_DATA_DIR": str(tmp_path / "data")})
+    env.pop("TUNACODE_MODEL", None)
+    proc = subprocess.run([sys.executable, "-m", "tunacode_tui", "--cwd", str(tmp_path), "--model",
+                           f"anthropic:{MODEL}", "-p", "Name three colours.", "--output-format", "stream-json"],
+                          capture_output=True, text=True, env=env, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    records = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    assert records[-1]["type"] == "result" and records[-1]["text"].strip()
+    assert {r["context_window"] for r in records if r["type"] == "usage"} == {4096}
