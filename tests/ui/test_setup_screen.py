@@ -98,6 +98,9 @@ async def test_setup_does_not_save_a_one_off_max_parallel(project: Path) -> None
         await pilot.press(*"sk-test-123")
         await pilot.click("#save")
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the chat")
+        # Let the chat finish mounting before the test leaves the app (exiting mid-mount raced the Header).
+        await wait_for(pilot, lambda: app.screen.query("#prompt") and app.screen.is_mounted, "the prompt")
+        await pilot.pause()
     saved = json.loads(config_file().read_text(encoding="utf-8"))
     assert "max_parallel" not in saved.get("settings", {})
     assert load_config().settings.max_parallel != 1 or os.cpu_count() == 1
