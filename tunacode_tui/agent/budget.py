@@ -55,6 +55,8 @@ def needs_room(*, window: int, used: int, threshold: float, wanted: int) -> bool
 
 def truncate_output(content: str, max_tokens: int) -> str:
     """``content`` cut to about ``max_tokens`` (head and tail kept), with a marker that says how to read on."""
+    if len(content) <= max_tokens:  # a token is at least one character: no need to count
+        return content
     total = tokens.count_tokens(content)
     if total <= max_tokens:
         return content
