@@ -1,6 +1,6 @@
 """Start-up: ``tunacode --version`` / ``--help`` and the TUI's first frame, beside bare Python.
 
-Run: python -m benchmarks.startup
+Run: python -m benchmarks.startup [--mcp]   (--mcp: with the reference MCP servers configured)
 Targets (issue 6): --version under 150 ms, first frame under 700 ms (2-core machine). The first frame is
 timed from spawning ``tunacode`` on a pseudo-terminal to the moment the app's first refresh completed
 (the app writes that time to TUNACODE_FIRST_FRAME_FILE), then the app is closed with Ctrl+Q.
@@ -91,6 +91,11 @@ def main() -> None:
     env.update({"TUNACODE_CONFIG": f"{tmp}/tunacode.json", "TUNACODE_DATA_DIR": f"{tmp}/data",
                 "OPENAI_API_KEY": "sk-bench", "TUNACODE_MODEL": "openai:gpt-4.1"})
     os.environ.update(env)
+    if "--mcp" in sys.argv:  # the two reference MCP servers configured: they must not move these figures
+        servers = {"time": {"command": sys.executable, "args": ["-m", "mcp_server_time"]},
+                   "git": {"command": sys.executable, "args": ["-m", "mcp_server_git"]}}
+        Path(f"{tmp}/tunacode.json").write_text(json.dumps({"mcp_servers": servers}))
+        print("with MCP servers configured: time, git")
     print(f"cores: {os.cpu_count()}  runs: {RUNS} (median and p95, milliseconds)\n")
     print(f"{'command':<28} {'median':>9} {'p95':>9} {'target':>10} {'met':>4}")
     print(row("python -c pass", time_command([sys.executable, "-c", "pass"]), None))
@@ -101,7 +106,7 @@ def main() -> None:
     print(row("first frame (pty)", frames, 700))
     print("\nimports on the --version path:", subprocess.run(
         [sys.executable, "-c", "import sys; from tunacode_tui.cli import build_parser; build_parser();"
-         "print(sorted(m for m in ('textual','openai','anthropic','tiktoken') if m in sys.modules))"],
+         "print(sorted(m for m in ('textual','openai','anthropic','tiktoken','mcp') if m in sys.modules))"],
         capture_output=True, text=True, check=True).stdout.strip())
 
 

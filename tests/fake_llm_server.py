@@ -30,8 +30,10 @@ Options of ``add``: ``delay`` seconds between SSE events (streaming-overlap test
 per text/argument delta (``None``: one delta per item).
 
 Inspecting: ``server.requests`` (``RecordedRequest`` with ``.api``, ``.path``, ``.headers``, ``.body``, ``.peer``),
-``server.last_body``, ``server.wait_for_requests(n)``. URLs: ``server.openai_base_url`` (``…/v1``) and
-``server.anthropic_base_url``. When the script runs out the server answers 400 "no scripted reply left",
+``server.last_body``, ``server.wait_for_requests(n)``. ``server.models`` is what ``GET /v1/models`` lists;
+``server.json_routes`` maps other exact paths to fixed JSON answers (llama.cpp ``/props``, Ollama ``/api/show``,
+LM Studio ``/api/v0/models``). URLs: ``server.openai_base_url`` (``…/v1``) and ``server.anthropic_base_url``.
+When the script runs out the server answers 400 "no scripted reply left",
 unless ``server.default_reply`` is set.
 
 Example::
@@ -52,6 +54,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import socket
 import sys
@@ -130,6 +133,30 @@ class Hang:
 
 
 @dataclass(slots=True)
+class CutAfter:
+    """Close the stream cleanly (a proper end of body) after this many frames: no finish, no [DONE]."""
+
+    events: int
+
+
+@dataclass(slots=True)
+class RawBody:
+    """Answer 200 with this body instead of an event stream (a proxy page, a JSON error, a wrong URL)."""
+
+    body: str
+    content_type: str = "text/html"
+
+
+@dataclass(slots=True)
+class KeepAlive:
+    """After ``after_events`` frames, send only keep-alives every ``every`` seconds until the server stops:
+    SSE comments (OpenAI/OpenRouter, ``: OPENROUTER PROCESSING``) or ``ping`` events (Anthropic)."""
+
+    after_events: int
+    every: float
+
+
+@dataclass(slots=True)
 class ErrorEvent:
     after_events: int
     message: str
@@ -137,7 +164,7 @@ class ErrorEvent:
 
 
 Content = Text | Thinking | RedactedThinking | ToolCall
-Item = Content | UsageSpec | Stop | Status | DropAfter | Hang | ErrorEvent
+Item = Content | UsageSpec | Stop | Status | DropAfter | Hang | ErrorEvent | CutAfter | RawBody | KeepAlive
 
 
 def text(value: str) -> Text:
@@ -185,6 +212,18 @@ def hang(after_events: int | None = None) -> Hang:
     return Hang(after_events)
 
 
+def cut_after(events: int) -> CutAfter:
+    return CutAfter(events)
+
+
+def raw_body(body: str, content_type: str = "text/html") -> RawBody:
+    return RawBody(body, content_type)
+
+
+def keep_alive(after_events: int = 1, every: float = 0.05) -> KeepAlive:
+    return KeepAlive(after_events, every)
+
+
 def error_event(after_events: int = 0, *, message: str = "Overloaded", kind: str = "overloaded_error") -> ErrorEvent:
     """An error reported inside a 200 stream after ``after_events`` events, then the stream ends.
 
@@ -205,8 +244,12 @@ class Reply:
     drop_after: int | None = None
     hang: Hang | None = None
     error_event: ErrorEvent | None = None
+    cut_after: int | None = None
+    raw_body: RawBody | None = None
+    keep_alive: KeepAlive | None = None
     delay: float = 0.0
     chunk_size: int | None = None
+    usage_given: bool = False
 
     @classmethod
     def build(cls, items: tuple[Item, ...], *, delay: float = 0.0, chunk_size: int | None = None) -> Reply:
@@ -216,6 +259,7 @@ class Reply:
                 reply.content.append(item)
             elif isinstance(item, UsageSpec):
                 reply.usage = item
+                reply.usage_given = True
             elif isinstance(item, Stop):
                 reply.stop_reason = item.reason
             elif isinstance(item, Status):
@@ -226,6 +270,12 @@ class Reply:
                 reply.hang = item
             elif isinstance(item, ErrorEvent):
                 reply.error_event = item
+            elif isinstance(item, CutAfter):
+                reply.cut_after = item.events
+            elif isinstance(item, RawBody):
+                reply.raw_body = item
+            elif isinstance(item, KeepAlive):
+                reply.keep_alive = item
             else:
                 raise TypeError(f"not a reply item: {item!r}")
         return reply
@@ -449,6 +499,12 @@ def render_error(fault: Status, api: Api) -> bytes:
 # ---------------------------------------------------------------------------------------------- server
 
 
+def prompt_tokens(body: dict[str, Any]) -> int:
+    """The fake's token count of a request: the characters of its system, messages and tools, divided by 4."""
+    parts = [body.get("system"), body.get("messages"), body.get("tools")]
+    return len(json.dumps([p for p in parts if p], ensure_ascii=False)) // 4
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _HTTPServer
@@ -459,6 +515,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         """``GET /v1/models``: the model list, with whatever context-length fields the test set."""
         path = self.path.split("?", 1)[0]
+        if path in self.server.owner.json_routes:
+            self._send_json(200, self.server.owner.json_routes[path])
+            return
         if path.endswith("/models"):
             self._send_json(200, {"object": "list", "data": [
                 {"object": "model", "owned_by": "fake", "created": 0, **m} for m in self.server.owner.models]})
@@ -474,6 +533,10 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             body = {"_raw": raw.decode(errors="replace")}
         path = self.path.split("?", 1)[0]
+        if path in self.server.owner.json_routes:
+            self.server.owner.route_bodies.append((path, body))
+            self._send_json(200, self.server.owner.json_routes[path])
+            return
         if path.endswith("/chat/completions"):
             api: Api = "openai"
         elif path.endswith("/messages"):
@@ -487,14 +550,33 @@ class _Handler(BaseHTTPRequestHandler):
         if owner.expected_api_key is not None and not self._key_ok(owner.expected_api_key):
             self._send_raw(401, render_error(Status(401), api), {})
             return
+        if owner.context_limit is not None:
+            # As llama-server does: prompt + max_tokens is not checked, the prompt alone is, before any reply.
+            prompt = prompt_tokens(body)
+            if prompt >= owner.context_limit:
+                owner.refused += 1
+                self._send_json(400, {"error": {
+                    "code": 400, "type": "exceed_context_size_error", "n_prompt_tokens": prompt,
+                    "n_ctx": owner.context_limit,
+                    "message": f"request ({prompt} tokens) exceeds the available context size "
+                               f"({owner.context_limit} tokens), try increasing it"}})
+                return
         reply_no, reply = owner._next_reply()
         if reply is None:
             self._send_raw(400, render_error(Status(400, message=(
                 f"fake_llm_server: no scripted reply left for request #{reply_no}")), api), {})
             return
+        if owner.context_limit is not None and not reply.usage_given:
+            # A window-enforcing server also reports real-looking usage: the prompt as it counted it.
+            written = sum(len(getattr(c, "text", "") or "") + len(getattr(c, "raw_arguments", "") or "")
+                          for c in reply.content)
+            reply = dataclasses.replace(reply, usage=UsageSpec(input=prompt_tokens(body), output=written // 4 + 1))
         model = str(body.get("model", "fake-model"))
         if reply.status is not None:
             self._send_raw(reply.status.code, render_error(reply.status, api), reply.status.headers)
+            return
+        if reply.raw_body is not None:
+            self._send_raw(200, reply.raw_body.body.encode(), {"content-type": reply.raw_body.content_type})
             return
         if reply.hang is not None and reply.hang.after_events is None:
             owner._stopping.wait()
@@ -520,7 +602,9 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = {"type": "error", "error": {"type": fault.kind, "message": fault.message}}
                 error_frame = f"event: error\ndata: {json.dumps(payload)}\n\n"
             frames = [*frames[: fault.after_events], error_frame]
-        self._stream(frames, reply)
+        if reply.cut_after is not None:
+            frames = frames[: reply.cut_after]
+        self._stream(frames, reply, api)
 
     def _key_ok(self, expected: str) -> bool:
         # OpenAI sends a bearer token; Anthropic SDKs send x-api-key (1.x) or a bearer token (2.x).
@@ -532,14 +616,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_raw(self, code: int, data: bytes, headers: dict[str, str]) -> None:
         self.send_response(code)
-        self.send_header("content-type", "application/json")
+        if not any(name.lower() == "content-type" for name in headers):
+            self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
-    def _stream(self, frames: list[str], reply: Reply) -> None:
+    def _stream(self, frames: list[str], reply: Reply, api: Api) -> None:
         self.send_response(200)
         self.send_header("content-type", "text/event-stream; charset=utf-8")
         self.send_header("cache-control", "no-cache")
@@ -556,6 +641,9 @@ class _Handler(BaseHTTPRequestHandler):
                     stopping.wait()
                     self._drop()
                     return
+                if reply.keep_alive is not None and sent >= reply.keep_alive.after_events:
+                    self._keep_alive(reply.keep_alive, api)
+                    return
                 if sent and reply.delay and stopping.wait(reply.delay):
                     return
                 data = frame.encode()
@@ -563,6 +651,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def _keep_alive(self, fault: KeepAlive, api: Api) -> None:
+        frame = (": OPENROUTER PROCESSING\n\n" if api == "openai"
+                 else 'event: ping\ndata: {"type": "ping"}\n\n').encode()
+        while not self.server.owner._stopping.wait(fault.every):
+            self.wfile.write(f"{len(frame):x}\r\n".encode() + frame + b"\r\n")
+            self.wfile.flush()
+        self._drop()
 
     def _drop(self) -> None:
         """Close the socket without the final chunk: the client sees an incomplete body, as on a real drop."""
@@ -591,6 +687,14 @@ class FakeLLMServer:
         self.default_reply: Reply | None = None
         # What ``GET /v1/models`` lists, e.g. [{"id": "local", "max_model_len": 32768}] as vLLM reports it.
         self.models: list[dict[str, Any]] = []
+        # Other fixed JSON answers by exact path, GET or POST: {"/props": {...}} as llama.cpp serves it,
+        # {"/api/show": {...}} as Ollama does, {"/api/v0/models": {...}} as LM Studio does.
+        self.json_routes: dict[str, Any] = {}
+        self.route_bodies: list[tuple[str, Any]] = []  # (path, body) of each POST to a json_routes path
+        # A context window enforced like llama-server: a request whose prompt (``prompt_tokens``: characters / 4)
+        # reaches it is refused with llama.cpp's exceed_context_size_error, without using up a scripted reply.
+        self.context_limit: int | None = None
+        self.refused = 0
         self.requests: list[RecordedRequest] = []
         self._script: deque[Reply] = deque()
         self._served = 0

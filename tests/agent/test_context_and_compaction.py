@@ -13,7 +13,7 @@ from tests.fake_llm_server import FakeLLMServer, text, tool_call, usage
 from tunacode_tui.agent.accounting import MESSAGE_OVERHEAD, ContextMeter
 from tunacode_tui.agent.compaction import SUMMARY_PREFIX, split_for_compaction
 from tunacode_tui.core.events import Notice, UsageUpdated
-from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart
+from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart, Usage
 from tunacode_tui.providers import tokens
 
 
@@ -190,3 +190,55 @@ def test_invalidate_forgets_messages_that_left_the_history() -> None:
     assert meter.estimate("", [], history) > 0
     meter.invalidate([kept])
     assert [entry[0] for entry in meter._cache.values()] == [kept]
+
+
+async def test_compaction_is_billed_in_turn_session_and_journal(llm_server: FakeLLMServer, project: Path,
+                                                                tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The summary request is paid for: its tokens and cost reach the turn's and the session's totals, the
+    journal (so a resumed session has them) and the request count /analytics shows."""
+    from tunacode_tui.core.events import TurnEnded
+    from tunacode_tui.session.journal import JournalListener, SessionJournal
+    from tunacode_tui.session.store import load_session
+    from tunacode_tui.ui.format import request_summary
+
+    monkeypatch.setenv("TUNACODE_DATA_DIR", str(tmp_path / "data"))
+    agent, pool = make_agent(llm_server, project, context_window=2000, auto_compact_threshold=0.5)
+    journal = SessionJournal(root=project, model=agent.model.full_name)
+    agent.subscribe(JournalListener(journal, agent.state))
+    for i in range(6):
+        agent.state.messages.extend(_turn(i))
+        agent.state.messages[-1] = Message.assistant(f"answer {i} " + "word " * 120)
+    llm_server.add(text("## Goal\nSummarised."), usage(input=3000, output=200))  # the compaction request
+    llm_server.add(text("fresh answer"), usage(input=400, output=10))
+    events: list = []
+    try:
+        ended = await agent.run_turn("next", events.append)
+        # A manual /compact between turns is billed too, even when its summary is refused.
+        from tests.fake_llm_server import stop
+        from tunacode_tui.agent.compaction import CompactionFailed
+
+        agent.state.messages.extend(m for i in range(6, 9) for m in _turn(i))
+        llm_server.add(text("half a summ"), stop("max_tokens"), usage(input=2500, output=8192))
+        with pytest.raises(CompactionFailed):
+            await agent.compact(emit=events.append)
+    finally:
+        await pool.aclose()
+        journal.close()
+    assert isinstance(ended, TurnEnded) and ended.text == "fresh answer"
+    assert ended.usage.input_tokens == 3000 + 400 and ended.usage.output_tokens == 200 + 10
+    price = agent.model_info.cost
+    assert ended.cost == pytest.approx(price(Usage(3000, 200)) + price(Usage(400, 10)))
+    billed = [e for e in events if isinstance(e, UsageUpdated) and e.purpose == "compaction"]
+    assert [e.usage.input_tokens for e in billed] == [3000, 2500]
+    # The refused manual compaction is the latest thing paid for: the gauge's "Tokens" line shows it alone.
+    assert billed[-1].turn_usage == Usage(2500, 8192)
+    state = agent.state
+    assert state.usage == Usage(3000 + 400 + 2500, 200 + 10 + 8192)
+    assert state.requests == 3 and state.compactions == 2
+    assert state.compaction_usage == Usage(5500, 8392)
+    assert state.cost.value == pytest.approx(price(Usage(5900, 8402)))
+    assert "3 model requests" in request_summary(state) and "2 of them compaction" in request_summary(state)
+    resumed = load_session(journal.path).state
+    assert resumed.usage == state.usage and resumed.compactions == 2
+    assert resumed.compaction_usage == state.compaction_usage

@@ -245,6 +245,85 @@ async def test_cancel_mid_stream_keeps_history_valid(llm_server: FakeLLMServer, 
             assert {r.tool_call_id for r in nxt.tool_results} == {c.id for c in message.tool_calls}
 
 
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+async def test_cancel_mid_stream_sends_the_partial_answer_and_finished_results_next_time(
+    llm_server: FakeLLMServer, project: Path, api: str
+) -> None:
+    """Esc says "the partial answer and tool results are kept": the NEXT request carries them, as a valid
+    assistant message (text + calls) followed by the calls' results."""
+    llm_server.add(text("Here is a partial answer."), tool_call("read_file", {"file_path": "a.py"}),
+                   text("y" * 600), delay=0.02, chunk_size=2)
+    llm_server.add(text("ok"))
+    agent, pool = make_agent(llm_server, project, api=api)
+    read_done = asyncio.Event()
+
+    def sink(event: object) -> None:
+        if isinstance(event, ToolCallFinished) and event.ok:
+            read_done.set()
+
+    try:
+        task = asyncio.ensure_future(agent.run_turn("go", sink))
+        await asyncio.wait_for(read_done.wait(), 20)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await agent.run_turn("continue", lambda e: None)
+    finally:
+        await pool.aclose()
+    sent = llm_server.requests[1].body["messages"]
+    if api == "openai":
+        assistant = next(m for m in sent if m["role"] == "assistant")
+        assert assistant["content"].startswith("Here is a partial answer.")
+        assert "[cancelled by the user]" in assistant["content"]
+        (call,) = assistant["tool_calls"]
+        assert call["function"]["name"] == "read_file"
+        result = sent[sent.index(assistant) + 1]
+        assert result["role"] == "tool" and result["tool_call_id"] == call["id"]
+        assert "return 1" in result["content"]
+    else:
+        assistant = next(m for m in sent if m["role"] == "assistant")
+        blocks = {b["type"]: b for b in assistant["content"]}
+        assert blocks["text"]["text"].startswith("Here is a partial answer.")
+        result_blocks = [b for b in sent[sent.index(assistant) + 1]["content"] if b["type"] == "tool_result"]
+        assert [b["tool_use_id"] for b in result_blocks] == [blocks["tool_use"]["id"]]
+        assert "return 1" in str(result_blocks[0]["content"])
+    assert sent[-1]["role"] == "user"
+
+
+async def test_cancel_after_thinking_folds_the_calls_into_text(llm_server: FakeLLMServer, project: Path) -> None:
+    """With thinking, a cut response has no signed thinking block to replay ahead of a tool_use (Anthropic
+    would refuse the next request): its finished results are kept as text instead."""
+    from tests.fake_llm_server import thinking
+
+    llm_server.add(thinking("let me look"), text("Reading it."), tool_call("read_file", {"file_path": "a.py"}),
+                   text("y" * 600), delay=0.02, chunk_size=2)
+    llm_server.add(text("ok"))
+    agent, pool = make_agent(llm_server, project, api="anthropic")
+    read_done = asyncio.Event()
+
+    def sink(event: object) -> None:
+        if isinstance(event, ToolCallFinished) and event.ok:
+            read_done.set()
+
+    try:
+        task = asyncio.ensure_future(agent.run_turn("go", sink))
+        await asyncio.wait_for(read_done.wait(), 20)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        ended = await agent.run_turn("continue", lambda e: None)
+    finally:
+        await pool.aclose()
+    assert ended.reason == "completed"
+    sent = llm_server.requests[1].body["messages"]
+    assistant = next(m for m in sent if m["role"] == "assistant")
+    assert [b["type"] for b in assistant["content"]] == ["text"]
+    kept = assistant["content"][0]["text"]
+    assert kept.startswith("Reading it.") and "[tools run before the cancel]" in kept and "return 1" in kept
+    assert not any(b.get("type") == "tool_result" for m in sent if m["role"] == "user" for b in m["content"]
+                   if isinstance(b, dict))
+
+
 async def test_cancel_between_responses_adds_no_copy_of_the_last_answer(llm_server: FakeLLMServer,
                                                                         project: Path) -> None:
     """A cancel while the next request is being prepared (here: an automatic compaction in flight) must not
@@ -253,10 +332,14 @@ async def test_cancel_between_responses_adds_no_copy_of_the_last_answer(llm_serv
     from tunacode_tui.core.messages import Message
 
     (project / "big.py").write_text("word word word word\n" * 1500)  # ~10k tokens once read
-    agent, pool = make_agent(llm_server, project, context_window=4000, auto_compact_threshold=0.5)
+    # The threshold (3,000) sits above the system prompt and tool schemas (~1,950 tokens) plus the earlier
+    # turns, so only the read of big.py crosses it: the compaction runs between the two responses.
+    agent, pool = make_agent(llm_server, project, context_window=6000, auto_compact_threshold=0.5)
     for i in range(3):  # earlier turns, so there is something to compact
         agent.state.messages.extend([Message.user(f"prompt {i}"), Message.assistant(f"answer {i}")])
-    llm_server.add(text("Let me look."), tool_call("read_file", {"file_path": "big.py"}))
+    # The server's count of the first request (its prompt is ~2,000 tokens): with the read's result, cut to a
+    # quarter of the window (1,500), the next request would pass the threshold.
+    llm_server.add(text("Let me look."), tool_call("read_file", {"file_path": "big.py"}), usage(input=2500, output=10))
     llm_server.add(hang())  # the compaction request never answers
     events: list = []
     compacting = asyncio.Event()

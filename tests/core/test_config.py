@@ -110,6 +110,30 @@ def test_save_keeps_unknown_keys(cfg_path: Path) -> None:
     assert data["future_key"] == 1 and data["settings"]["future_setting"] is True
 
 
+@pytest.mark.parametrize(("settings", "needle"), [
+    ({"request_timeout": 0}, "greater than 0"),
+    ({"request_timeout": -5}, "greater than 0"),
+    ({"auto_compact_threshold": -0.5}, "above 0 and at most 1"),
+    ({"auto_compact_threshold": 1.5}, "above 0 and at most 1"),
+    ({"context_window": 1}, "too small"),
+])
+def test_out_of_range_settings_are_rejected_clearly(cfg_path: Path, settings: dict, needle: str) -> None:
+    """request_timeout <= 0, negative thresholds and context_window: 1 were accepted (issue 12, low)."""
+    cfg_path.parent.mkdir(parents=True)
+    cfg_path.write_text(json.dumps({"settings": settings}))
+    with pytest.raises(ConfigError, match=needle) as info:
+        load_config()
+    assert str(cfg_path) in str(info.value) and next(iter(settings)) in str(info.value)
+
+
+def test_deeply_nested_config_is_a_clear_error(cfg_path: Path) -> None:
+    """A RecursionError traceback instead of a message (issue 12, low)."""
+    cfg_path.parent.mkdir(parents=True)
+    cfg_path.write_text('{"settings": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_config()
+
+
 def test_one_provider_table_serves_config_registry_setup_and_bash(cfg_path: Path) -> None:
     """The setup screen saves OPENROUTER_BASE_URL; config must read it and the registry must use it."""
     from tunacode_tui.core.provider_table import PROVIDER_TABLE
@@ -126,3 +150,46 @@ def test_one_provider_table_serves_config_registry_setup_and_bash(cfg_path: Path
         assert API_KEY_ENV[entry.name] == entry.key_env and BASE_URL_ENV[entry.name] == entry.base_url_env
     env = {entry.key_env: "secret" for entry in PROVIDER_TABLE} | {"PATH": "/bin"}
     assert scrub_env(env) == {"PATH": "/bin"}
+
+
+def test_unknown_and_misplaced_keys_are_warned_with_file_and_line(cfg_path: Path) -> None:
+    """A typo or a key in the wrong place must not pass silently: each gets file:line and what to do; the
+    seed's top-level keys are honoured and pointed to their settings. place."""
+    cfg_path.parent.mkdir(parents=True)
+    cfg_path.write_text(
+        "{\n"
+        '  "default_model": "openai:gpt-4.1",\n'
+        '  "context_window": 64000,\n'
+        '  "max_response_tokens": 4096,\n'
+        '  "max_iterations": 12,\n'
+        '  "defualt_model": "x",\n'
+        '  "settings": {\n'
+        '    "max_paralel": 3,\n'
+        '    "env": {}\n'
+        "  }\n"
+        "}\n"
+    )
+    config = load_config(cfg_path)
+    s = config.settings
+    assert (s.context_window, s.max_response_tokens, s.max_iterations) == (64000, 4096, 12)
+    by_line = {w.split(": ", 1)[0]: w for w in config.warnings}
+    assert set(by_line) == {f"{cfg_path}:{n}" for n in (3, 4, 5, 6, 8, 9)}
+    assert "belongs under settings (settings.context_window)" in by_line[f"{cfg_path}:3"]
+    assert "did you mean default_model?" in by_line[f"{cfg_path}:6"]
+    assert "settings.max_paralel is not a setting (did you mean max_parallel?)" in by_line[f"{cfg_path}:8"]
+    assert "belongs at the top level" in by_line[f"{cfg_path}:9"]
+    assert s.max_parallel == default_max_parallel()
+
+
+def test_a_clean_file_has_no_warnings(cfg_path: Path) -> None:
+    save_config(Config(default_model="openai:gpt-4.1"), cfg_path)
+    assert load_config(cfg_path).warnings == []
+
+
+def test_an_unreadable_permission_rule_is_warned(cfg_path: Path) -> None:
+    cfg_path.parent.mkdir(parents=True)
+    cfg_path.write_text('{\n  "settings": {\n    "allowed_tools": ["bash(git status:*)", "bash(a && b)"]\n  }\n}\n')
+    config = load_config(cfg_path)
+    assert config.settings.allowed_tools == ["bash(git status:*)", "bash(a && b)"]
+    (warning,) = config.warnings
+    assert warning.startswith(f"{cfg_path}:3: 'bash(a && b)'") and "shell operators" in warning

@@ -1,10 +1,10 @@
-"""Tool analytics on hand-made timings: counts, mean, nearest-rank p95 and measured speedup."""
+"""Tool analytics on hand-made timings: counts, mean, nearest-rank p95, overlap and measured speedups."""
 
 from __future__ import annotations
 
 import pytest
 
-from tunacode_tui.core.events import BatchFinished, ToolCallFinished
+from tunacode_tui.core.events import BatchFinished, BatchMeasured, MeasuredRun, ToolCallFinished
 from tunacode_tui.session.analytics import nearest_rank, tool_analytics
 
 
@@ -33,7 +33,7 @@ def test_nearest_rank() -> None:
     assert nearest_rank([5.0, 1.0, 4.0, 2.0, 3.0], 50) == 3.0
 
 
-def test_batches_and_measured_speedup() -> None:
+def test_batches_and_mean_overlap() -> None:
     calls = [
         # Batch 1: three calls of 1 s overlapping in 1.25 s of wall time -> 2.4x.
         call(1, "grep", 0.0, 1.0), call(1, "grep", 0.1, 1.0), call(1, "read_file", 0.25, 1.0),
@@ -52,7 +52,9 @@ def test_batches_and_measured_speedup() -> None:
     assert result.batches == 4
     assert result.parallel_batches == 3
     assert result.mean_batch_size == pytest.approx(2.0)
-    assert result.mean_speedup == pytest.approx((3.0 / 1.25 + 2.0 / 1.5 + 3.0 / 2.0) / 3)
+    assert result.mean_overlap == pytest.approx((3.0 / 1.25 + 2.0 / 1.5 + 3.0 / 2.0) / 3)
+    assert result.measured == [] and result.mean_measured_speedup is None
+    assert "Measured speedup: none yet" in result.render_text()
 
 
 def test_render_text_is_an_aligned_table() -> None:
@@ -65,5 +67,30 @@ def test_render_text_is_an_aligned_table() -> None:
     # Right-aligned numeric columns end in the same place on every row.
     assert len({len(line) for line in lines[:4]}) == 1
     assert "2 call(s) in 1 batch(es), mean batch size 2.0" in text
-    assert "mean measured speedup 1.01×" in text
+    assert "mean overlap 1.01 (calls running at once; not a speedup)" in text
+    assert "speedup 1.01" not in text
     assert tool_analytics([], []).render_text() == "No tool calls yet."
+
+
+def measured(batch: int, sequential: list[float], parallel: list[float], changed: list[str] | None = None
+             ) -> BatchMeasured:
+    runs = [MeasuredRun("sequential", s) for s in sequential] + [MeasuredRun("parallel", p) for p in parallel]
+    return BatchMeasured(batch, 2, 4, runs, changed or [])
+
+
+def test_measured_speedups_are_reported_apart_from_the_overlap() -> None:
+    calls = [call(1, "grep", 0.0, 1.0), call(1, "grep", 0.0, 1.0), call(2, "grep", 5.0, 1.0), call(2, "grep", 5.0, 1.0)]
+    batches = [BatchFinished(1, 2, True, 0.0, 1.0, 2.0), BatchFinished(2, 2, True, 5.0, 6.0, 2.0)]
+    runs = [
+        measured(2, [0.30, 0.20, 0.25], [0.20, 0.30, 0.25]),  # medians 0.25 / 0.25 -> 1.0x
+        measured(1, [1.0, 0.9, 1.1], [0.5, 0.4, 0.6]),  # 1.0 / 0.5 -> 2.0x
+        measured(3, [1.0, 1.0, 1.0], [0.25, 0.25, 0.25], changed=["a.py"]),  # unreliable: left out of the mean
+    ]
+    result = tool_analytics(calls, batches, runs)
+    assert result.mean_overlap == pytest.approx(2.0)
+    assert result.measured == [(1, pytest.approx(2.0), True), (2, pytest.approx(1.0), True),
+                               (3, pytest.approx(4.0), False)]
+    assert result.mean_measured_speedup == pytest.approx(1.5)
+    text = result.render_text()
+    assert "mean overlap 2.00" in text
+    assert "Measured speedup: mean 1.50× over 3 re-run batch(es): #1 2.00×, #2 1.00×, #3 4.00× (unreliable)" in text

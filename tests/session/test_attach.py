@@ -3,6 +3,7 @@ state."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -10,7 +11,7 @@ from typing import Any, ClassVar
 from tunacode_tui.agent.compaction import SUMMARY_PREFIX
 from tunacode_tui.agent.loop import Agent
 from tunacode_tui.config.settings import Config
-from tunacode_tui.core.events import AgentEvent, ToolCallFinished
+from tunacode_tui.core.events import AgentEvent, Notice, SettingsChanged, ToolCallFinished, TurnEnded
 from tunacode_tui.core.messages import Message, TextPart, ToolCallPart, Usage
 from tunacode_tui.core.stream import StreamEnded, StreamEvent
 from tunacode_tui.providers.base import ChatRequest, ModelRef
@@ -124,3 +125,53 @@ async def test_clear_and_model_change_are_journaled_as_events(project: Path) -> 
     assert loaded.state.messages == [] and loaded.model == "fake:other"
     records = journal.path.read_text(encoding="utf-8")
     assert records.count('"type":"clear"') == 1 and '"totals":true' in records
+
+
+async def test_journal_failure_between_turns_is_reported_when_the_next_turn_starts(project: Path) -> None:
+    provider = ScriptedProvider([Message.assistant("hi")])
+    agent = Agent(
+        config=Config(), model=ModelRef("fake", "model"), provider_factory=lambda ref: provider,
+        tools=[], root=project,
+    )
+    journal = SessionJournal(root=project, model="fake:model")
+    agent.subscribe(JournalListener(journal, agent.state, report=agent.publish))
+    journal.close()
+    journal._fd = os.open(journal.path, os.O_RDONLY)  # writes now fail, as on a dead disk
+    agent.set_model(ModelRef("fake", "other"))  # between turns: the write fails, nobody to tell yet
+    assert journal.failed is not None
+    events: list[AgentEvent] = []
+    await agent.run_turn("hello", events.append)
+    os.close(journal._fd)
+    journal._fd = None
+    assert [e.text for e in events if isinstance(e, Notice) and e.level == "error"] == [journal.failed]
+
+
+async def test_todos_written_again_after_a_clear_survive_resume(project: Path) -> None:
+    agent = Agent(
+        config=Config(), model=ModelRef("fake", "model"), provider_factory=lambda ref: ScriptedProvider([]),
+        tools=[], root=project,
+    )
+    journal = SessionJournal(root=project, model="fake:model")
+    listener = JournalListener(journal, agent.state)
+    agent.subscribe(listener)
+    todo = {"content": "A", "status": "pending"}
+    agent.state.todos.append(dict(todo))
+    listener(TurnEnded("", 1, Usage(), 0.0, "completed"))
+    agent.clear()
+    agent.state.todos.append(dict(todo))
+    listener(TurnEnded("", 1, Usage(), 0.0, "completed"))
+    journal.close()
+    assert load_session(journal.id).state.todos == [todo]
+
+
+async def test_session_settings_are_journaled_through_the_agent(project: Path) -> None:
+    agent = Agent(
+        config=Config(), model=ModelRef("fake", "model"), provider_factory=lambda ref: ScriptedProvider([]),
+        tools=[], root=project,
+    )
+    journal = SessionJournal(root=project, model="fake:model")
+    agent.subscribe(JournalListener(journal, agent.state))
+    agent.publish(SettingsChanged({"yolo": True, "max_iterations": 7}, 0.0))
+    journal.close()
+    loaded = load_session(journal.id)
+    assert loaded.settings == {"yolo": True, "max_iterations": 7} and loaded.state.max_iterations == 7

@@ -41,3 +41,23 @@ def test_long_results_are_shortened_fences_hold_and_secrets_are_masked(tmp_path:
     assert key not in text and "sk-…(redacted)" in text
     assert "````\n```python" in text  # a longer fence around content that has its own
     assert "y" * RESULT_CHARS not in text and "more characters not shown" in text
+
+
+def test_export_is_private(tmp_path: Path) -> None:
+    """Exports were 0644 while the session file they come from is 0600 (issue 12, low)."""
+    import os
+    import stat
+
+    from tunacode_tui.core.state import SessionState
+
+    old_umask = os.umask(0o022)
+    try:
+        target = tmp_path / "s.md"
+        target.write_text("old")
+        target.chmod(0o644)
+        export_markdown(SessionState(), target)
+        fresh = export_markdown(SessionState(), tmp_path / "new.md")
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600

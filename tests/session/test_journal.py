@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.session.helpers import sample_conversation
-from tunacode_tui.core.events import BatchFinished, Notice, ToolCallFinished, UsageUpdated
+from tunacode_tui.core.events import (
+    BatchFinished,
+    BatchMeasured,
+    MeasuredRun,
+    Notice,
+    ToolCallFinished,
+    UsageUpdated,
+)
 from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart, Usage
 from tunacode_tui.session.journal import RESULT_PREVIEW_CHARS, SessionFileError, SessionJournal
 from tunacode_tui.session.store import INTERRUPTED_RESULT, load_session, repair_history, resume_session
@@ -231,3 +238,55 @@ def test_unwritable_data_folder_is_an_actionable_error(project: Path, tmp_path: 
     blocker.write_text("")
     with pytest.raises(SessionFileError, match="TUNACODE_DATA_DIR"):
         SessionJournal(root=project, model="m", directory=blocker / "sessions")
+
+
+def test_batch_figures_and_measurements_replay_as_they_were_live(project: Path) -> None:
+    # Calls started while the model streamed: 0.3 s of calls in a 1.0 s span, so wall (0.3) != span.
+    live = BatchFinished(4, 3, True, 100.0, 101.0, busy=0.45, active=0.3)
+    measured = BatchMeasured(4, 3, 4, [MeasuredRun("sequential", 0.3), MeasuredRun("parallel", 0.2),
+                                       MeasuredRun("sequential", 0.33), MeasuredRun("parallel", 0.18),
+                                       MeasuredRun("sequential", 0.31), MeasuredRun("parallel", 0.21)],
+                             changed=["src/a.py"])
+    with SessionJournal(root=project, model="openai:gpt-x") as journal:
+        journal.event(live)
+        journal.event(measured)
+    batch_record, measured_record = records(journal.path)[1:]
+    assert batch_record["overlap"] == 1.5 and "speedup" not in batch_record
+    assert measured_record["type"] == "batch_measured" and measured_record["speedup"] == round(0.31 / 0.2, 3)
+
+    state = load_session(journal.id).state
+    [batch] = state.batches
+    assert batch.wall == pytest.approx(0.3, abs=1e-5) and batch.span == pytest.approx(1.0, abs=1e-5)
+    assert batch.overlap == pytest.approx(live.overlap, rel=1e-4)
+    again = state.measurements[4]
+    assert again.runs == measured.runs and again.changed == ["src/a.py"] and not again.reliable
+    assert again.speedup == pytest.approx(measured.speedup)
+
+
+def test_a_file_from_before_overlap_was_named_still_resumes(project: Path, data_dir: Path) -> None:
+    """Older journals called busy/wall ``speedup``: the batch comes back with the same overlap."""
+    folder = data_dir / "sessions"
+    folder.mkdir(parents=True)
+    path = folder / "20260101-000000-abcdef.jsonl"
+    header = {"type": "session", "id": path.stem, "created": "2026-01-01T00:00:00.000+00:00",
+              "root": str(project), "model": "openai:gpt-x", "version": "0.1.0", "format": 1}
+    old = {"type": "batch", "ts": "2026-01-01T00:00:01.000+00:00", "batch": 1, "size": 2, "parallel": True,
+           "status": "done", "started": 1767225600.0, "ended": 1767225600.5, "wall": 0.4, "busy": 0.6,
+           "speedup": 1.5}
+    path.write_text("\n".join(json.dumps(r) for r in (header, old)) + "\n")
+    loaded = load_session(path.stem)
+    assert loaded.warnings == []
+    [batch] = loaded.state.batches
+    assert batch.wall == pytest.approx(0.4) and batch.overlap == pytest.approx(1.5)
+    assert loaded.state.next_batch == 2
+
+
+def test_batch_numbers_go_on_across_clear_all(project: Path) -> None:
+    """Live, ``/clear all`` zeroes the analytics but batch numbers go on; a resume must not reuse a number."""
+    with SessionJournal(root=project, model="openai:gpt-x") as journal:
+        journal.event(BatchFinished(1, 2, True, 10.0, 10.5, 0.75))
+        journal.event(BatchFinished(2, 2, True, 11.0, 11.5, 0.75))
+        journal.clear(totals=True)
+    state = load_session(journal.id).state
+    assert state.batches == [] and state.next_batch == 3
+    assert state.activity_start == 3  # the pane shows nothing from before the clear

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.tools.helpers import call
-from tunacode_tui.tools.base import ToolContext, ToolError
+from tunacode_tui.tools.base import ToolCancelled, ToolContext, ToolError
 from tunacode_tui.tools.bash import BashTool, OutputBuffer, scrub_env
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX")
@@ -92,7 +92,7 @@ async def test_cancellation_kills_the_whole_group(ctx: ToolContext, root: Path) 
     # Opening the FIFO blocks until the command writes its child's pid: no polling, no sleep.
     pid = int(await asyncio.wait_for(asyncio.to_thread(fifo.read_text), 10))
     task.cancel()
-    with pytest.raises(asyncio.CancelledError):
+    with pytest.raises(ToolCancelled):
         await task
     assert gone(pid)
 
@@ -169,3 +169,19 @@ def test_output_buffer_multibyte_split() -> None:
     for i in range(len(data)):
         buffer.feed(data[i : i + 1])
     assert buffer.render() == "ééééé\n[... 10 chars omitted ...]\nééééé"
+
+
+async def test_cancel_reports_what_ran(ctx: ToolContext, root: Path) -> None:
+    """A cancelled command is killed, and its result says it ran and shows its output so far (issue 12):
+    "cancelled before this tool finished" would hide a command that already did half its work."""
+    fifo = root / "ready"
+    os.mkfifo(fifo)
+    task = asyncio.ensure_future(call(tool, ctx, command="echo step-one-done; echo go > ready; sleep 30"))
+    # Opening the FIFO blocks until the command opens it: the command is running, step one is done.
+    assert await asyncio.to_thread(fifo.read_text) == "go\n"
+    task.cancel()
+    with pytest.raises(ToolCancelled) as raised:
+        await task
+    report = str(raised.value)
+    assert "step-one-done" in report
+    assert "cancelled by the user" in report and "killed" in report

@@ -89,3 +89,24 @@ async def test_bad_inputs(ctx: ToolContext, tree: Path, outside: Path) -> None:
         await call(tool, ctx, pattern="*", path="a.py")
     out = await call(tool, ctx, pattern=str(tree / "src" / "*.py"))
     assert out.content == "src/b.py"
+
+
+@pytest.mark.parametrize("backend", ["rg", "python"])
+async def test_symlinked_folder_to_outside_is_not_listed(ctx: ToolContext, root: Path, outside: Path,
+                                                         monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
+    """`glob link_etc/*` listed /etc through a linked folder (issue 12, item 5); links to outside files
+    are skipped too, while links inside the project still match."""
+    if backend == "python":
+        monkeypatch.setenv("TUNACODE_GREP_BACKEND", "python")
+    (root / "link_out").symlink_to(outside, target_is_directory=True)
+    (root / "shadow.txt").symlink_to(outside / "secret.txt")
+    (root / "real.txt").write_text("mine")
+    (root / "alias.txt").symlink_to(root / "real.txt")
+    with pytest.raises(ToolError, match="outside the project"):
+        await call(tool, ctx, pattern="link_out/*")
+    out = await call(tool, ctx, pattern="*.txt")
+    assert "real.txt" in out.content.splitlines() and "shadow.txt" not in out.content
+    if backend == "python":  # rg --files never lists file links; the Python walk keeps the inside ones
+        assert "alias.txt" in out.content.splitlines()
+    out = await call(tool, ctx, pattern="**/*")
+    assert "secret" not in out.content and "shadow" not in out.content

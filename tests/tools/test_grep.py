@@ -205,3 +205,16 @@ async def test_broken_rg_binary_falls_back_to_python(
     out = await call(GrepTool(backend="auto"), ctx, pattern="needle")
     assert out.metadata["backend"] == "python"
     assert out.content == "a.txt:1:needle"
+
+
+async def test_python_file_cap_is_not_reported_as_no_matches(ctx: ToolContext, root: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback said "No matches" when it had merely stopped at its file cap (issue 12, item 8)."""
+    from tunacode_tui.tools import grep_fallback
+
+    monkeypatch.setattr(grep_fallback, "MAX_FILES", 5)
+    for i in range(12):
+        (root / f"f{i:02}.txt").write_text("nothing here\n")
+    out = await call(GrepTool(backend="python"), ctx, pattern="needle")
+    assert out.metadata["stopped"] == "file_cap"
+    assert "first 5 files" in out.content and "not searched" in out.content

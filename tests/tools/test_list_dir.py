@@ -39,7 +39,7 @@ async def test_cap_and_links(ctx: ToolContext, root: Path, outside: Path) -> Non
     (root / "dangling").symlink_to(root / "nowhere")
     out = await call(tool, ctx, max_entries=3)
     lines = out.content.splitlines()
-    assert lines[1] == f"link/ -> {outside}"
+    assert lines[1] == f"link/ -> {outside} (outside the project)"
     assert lines[-1].startswith("[truncated: showing 3 of 7 entries")
     full = await call(tool, ctx, max_entries=100)
     assert any(line.startswith("dangling -> ") and "broken" in line for line in full.content.splitlines())
@@ -72,3 +72,17 @@ async def test_errors(ctx: ToolContext, root: Path) -> None:
 )
 def test_human_size(size: int, text: str) -> None:
     assert human_size(size) == text
+
+
+async def test_links_to_outside_files_show_no_size(ctx: ToolContext, root: Path, outside: Path) -> None:
+    """list_dir showed the size of a file outside the project behind a symlink (issue 12, item 5)."""
+    (outside / "secret.txt").write_text("x" * 12345)
+    (root / "peek").symlink_to(outside / "secret.txt")
+    (root / "mine.txt").write_text("abc")
+    (root / "near").symlink_to(root / "mine.txt")
+    out = await call(ListDirTool(), ctx)
+    lines = out.content.splitlines()
+    peek = next(line for line in lines if line.startswith("peek"))
+    assert "outside the project" in peek and "12" not in peek.split("->")[0] + peek.split(")")[-1]
+    assert "12.1 KB" not in out.content and "12345" not in out.content
+    assert any(line.startswith("near -> ") and line.endswith("3 B") for line in lines)

@@ -9,7 +9,7 @@ from tunacode_tui.tools.base import Tool
 from tunacode_tui.tools.registry import ToolRegistry, default_tools
 from tunacode_tui.tools.todo import TodoTool
 
-EXPECTED = ["read_file", "list_dir", "glob", "grep", "todo", "write_file", "update_file", "bash"]
+EXPECTED = ["read_file", "list_dir", "glob", "grep", "web_fetch", "todo", "write_file", "update_file", "bash"]
 
 
 def test_default_order_and_flags() -> None:

@@ -165,3 +165,59 @@ async def test_preview_shows_the_exact_diff_without_writing(tmp_path) -> None:
     assert (tmp_path / "f.py").read_text() == "a = 1\nb = 2\n"
     created = await WriteFileTool().preview({"file_path": "new.py", "content": "x = 1\n"}, ctx)
     assert "+x = 1" in created and not (tmp_path / "new.py").exists()
+
+
+async def test_stale_write_guard_above_the_streaming_threshold(ctx: ToolContext, root: Path) -> None:
+    """read_file streams files over 8 MiB and stored no hash, so no stale check applied (issue 12,
+    item 9). A small threshold makes this file "huge" without writing 8 MiB."""
+    path = root / "big.log"
+    path.write_text("alpha\nbeta\n" * 100)
+    reader = ReadFileTool(huge_file_bytes=64)
+    out = await call(reader, ctx, file_path="big.log", limit=2)
+    assert out.metadata["streamed"]
+    path.write_text("alpha\nbeta\n" * 100 + "gamma\n")  # someone else edits it
+    with pytest.raises(ToolError, match="changed on disk since you last read it"):
+        await call(tool, ctx, file_path="big.log", old_text="gamma", new_text="GAMMA")
+    await call(reader, ctx, file_path="big.log", limit=2)
+    await call(tool, ctx, file_path="big.log", old_text="gamma", new_text="GAMMA")
+    assert path.read_text().endswith("GAMMA\n")
+
+
+async def test_outside_change_during_the_edit_is_kept(ctx: ToolContext, root: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change made while the edit was being computed and written was overwritten: the file is now
+    checked once more right before the rename (issue 12, low)."""
+    from tunacode_tui.tools import fileio, update_file
+
+    path = root / "s.txt"
+    path.write_text("alpha\nbeta\n")
+    real = fileio.atomic_write
+
+    def someone_writes_meanwhile(target, data, **kwargs):  # type: ignore[no-untyped-def]
+        path.write_text("alpha\nbeta\nfrom the editor\n")
+        return real(target, data, **kwargs)
+
+    monkeypatch.setattr(update_file, "atomic_write", someone_writes_meanwhile)
+    with pytest.raises(ToolError, match="changed by something else while this edit was being written"):
+        await call(tool, ctx, file_path="s.txt", old_text="beta", new_text="BETA")
+    assert path.read_text() == "alpha\nbeta\nfrom the editor\n"
+    assert not list(root.glob(".s.txt.*.tmp"))
+
+
+async def test_stale_temp_files_of_ours_are_cleaned(ctx: ToolContext, root: Path) -> None:
+    """A kill -9 mid-write leaves .NAME.<hex>.tmp behind; the next write of that file removes old ones
+    of exactly our pattern, and nothing else (issue 12, low)."""
+    import os
+
+    path = root / "s.txt"
+    path.write_text("alpha\n")
+    ours = root / ".s.txt.0badf00d.tmp"
+    fresh = root / ".s.txt.12345678.tmp"  # young: another process may be writing it right now
+    theirs = [root / ".s.txt.notours.tmp", root / ".other.txt.0badf00d.tmp", root / "s.txt.0badf00d.tmp"]
+    for leftover in [ours, fresh, *theirs]:
+        leftover.write_text("half a file")
+    for old in [ours, *theirs]:
+        os.utime(old, (1_000_000, 1_000_000))
+    await call(tool, ctx, file_path="s.txt", old_text="alpha", new_text="ALPHA")
+    assert not ours.exists()
+    assert fresh.exists() and all(p.exists() for p in theirs)

@@ -20,6 +20,7 @@ from tests.ui.demo_server import script_demo
 from tests.ui.scenes import DIFF
 from tunacode_tui.config.settings import Config
 from tunacode_tui.ui.app import TunaCodeApp, make_app
+from tunacode_tui.ui.screens.batch_inspector import BatchInspectorScreen
 from tunacode_tui.ui.screens.main import MainScreen
 from tunacode_tui.ui.screens.permission import PermissionScreen
 
@@ -68,6 +69,11 @@ async def main_and_inspector(server: FakeLLMServer) -> None:
         _save(app, "main")
         screen.activity.focus()
         await pilot.press("enter")
+        await pilot.pause(0.3)
+        inspector = app.screen
+        assert isinstance(inspector, BatchInspectorScreen)
+        await pilot.press("m")  # measure the speedup: the batch's reads re-run on this repository's files
+        await _until(pilot, lambda: inspector.record.measured is not None and not inspector.measuring)
         await pilot.pause(0.3)
         _save(app, "inspector")
         await pilot.press("escape")

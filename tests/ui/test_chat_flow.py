@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.command import CommandList, CommandPalette
 
 from tests.fake_llm_server import FakeLLMServer, hang, text, tool_call, usage
@@ -281,3 +282,60 @@ async def test_command_palette_runs_slash_commands(config: Config, project: Path
                        and app.screen.query_one(CommandList).option_count > 0, "palette hits")
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.agent is not None and screen.agent.state.yolo, "yolo via the palette")
+
+
+@pytest.mark.parametrize("after_rename", [False, True], ids=["before-rename", "after-rename"])
+async def test_escape_during_a_write_is_reported_truthfully(
+    llm_server: FakeLLMServer, config: Config, project: Path, recorder: Recorder,
+    monkeypatch: pytest.MonkeyPatch, after_rename: bool,
+) -> None:
+    """Esc while update_file wrote: "cancelled" was shown and journaled, the file was edited anyway, and
+    /undo said "Nothing to undo" (issue 12, item 1). The write's thread is held inside our own
+    atomic_write, so Esc lands before its rename or just after it."""
+    import asyncio
+    import threading
+
+    from tunacode_tui.core.events import ToolCallFinished
+    from tunacode_tui.tools import fileio, update_file
+
+    target = project / "notes.txt"
+    target.write_text("hello world\n", encoding="utf-8")
+    entered, proceed, settled = threading.Event(), threading.Event(), threading.Event()
+    real = fileio.atomic_write
+
+    def held_write(path, data, **kwargs):  # type: ignore[no-untyped-def]
+        # Hold until the cancel has reached the write (its stop flag), or, before the fix (no flag),
+        # until the test lets it go after the turn has ended.
+        hold = kwargs.get("stop") or proceed
+        try:
+            if after_rename:
+                result = real(path, data, **kwargs)
+                entered.set()
+                hold.wait(30)
+                return result
+            entered.set()
+            hold.wait(30)
+            return real(path, data, **kwargs)
+        finally:
+            settled.set()
+
+    monkeypatch.setattr(update_file, "atomic_write", held_write)
+    llm_server.add(tool_call("update_file", {"file_path": "notes.txt", "old_text": "hello", "new_text": "goodbye"}))
+    llm_server.add(text("unreached"))
+    app = make_app(config, root=project, yolo=True)
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        screen = main_screen(app)
+        await send(pilot, "change the greeting")
+        assert await asyncio.to_thread(entered.wait, 30)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: recorder.events(TurnEnded), "the cancelled turn", timeout=10)
+        proceed.set()
+        assert await asyncio.to_thread(settled.wait, 30)  # before the fix the write went on and landed here
+        await wait_for(pilot, lambda: not screen.busy, "the screen to go idle")
+        (finished,) = [e for e in recorder.events(ToolCallFinished) if e.name == "update_file"]
+        changed = target.read_text(encoding="utf-8") != "hello world\n"
+        assert changed == after_rename
+        assert finished.status == ("done" if after_rename else "cancelled")
+        await send(pilot, "/undo")
+        await pilot.pause()
+    assert target.read_text(encoding="utf-8") == "hello world\n"

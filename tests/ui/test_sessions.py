@@ -27,7 +27,7 @@ async def test_continue_restores_the_last_conversation(
     assert first.journal is not None and first.journal.path.exists()
 
     again = make_app(config, root=project, continue_latest=True)
-    async with again.run_test(size=SIZE) as pilot:
+    async with again.run_test(size=(160, 40)) as pilot:  # wider: the side pane is not 40 columns inside
         screen = main_screen(again)
         await wait_for(pilot, lambda: screen.chat.query(NoticeBlock), "the resumed notice")
         assert [u.prompt for u in screen.chat.query(UserMessage)] == ["read a and b"]
@@ -35,6 +35,10 @@ async def test_continue_restores_the_last_conversation(
         assert "Resumed session" in screen.chat.query(NoticeBlock).last().text
         row = screen.activity.row(1)
         assert row is not None and len(row.record.calls) == 2
+        await pilot.pause()
+        # Laid out at the pane's width at once, not at 40 columns until a resize.
+        inner = row.outer_size.width - row.styles.gutter.width
+        assert len(row.render_line(row.outer_size.height - 1).text.rstrip()) == inner
         assert screen.agent is not None and screen.agent.state.usage.total_tokens == 1930
         assert again.journal is not None and again.journal.path == first.journal.path
 

@@ -66,9 +66,10 @@ def test_side_drawer_at_80x24(snap_compare: Compare) -> None:
 
 
 def test_batch_inspector(snap_compare: Compare) -> None:
-    """You should see batch #1's title (3 calls, PARALLEL, wall 0.15s, 2.3x speedup, done), a timeline with
+    """You should see batch #1's title (3 calls, PARALLEL, wall 0.15s, busy 0.35s, overlap 2.3, done), the
+    "Measure speedup" button with a line saying the overlap is not a speedup, a timeline with
     three overlapping bars on one axis (10–130, 12–95, 15–160 ms relative to the batch) and, below, each
-    call's JSON arguments and highlighted Python result."""
+    call's JSON arguments and highlighted Python result; the footer lists esc Back and m Measure speedup."""
 
     async def run_before(pilot: Pilot[object]) -> None:
         await play(pilot, mid_run_events())

@@ -109,3 +109,42 @@ def test_80x24_shows_a_61_character_line_whole_and_ctrl_c_cancels(llm_server: Fa
         assert len(llm_server.requests) == 2
     finally:
         tmux(socket, "kill-server")
+
+
+def test_closing_the_terminal_ends_running_bash_commands(llm_server: FakeLLMServer, tmp_path: Path) -> None:
+    """Closing the TUI's terminal (SIGHUP) left a running bash command under PID 1 (issue 12, item 7)."""
+    from tests.fake_llm_server import tool_call
+
+    llm_server.add(tool_call("bash", {"command": "sleep 300 & echo $! > ready; wait"}))
+    llm_server.add(text("unreached"))
+    config = tmp_path / "tunacode.json"
+    config.write_text(json.dumps({
+        "default_model": "openai:gpt-4.1",
+        "env": {"OPENAI_API_KEY": "test", "OPENAI_BASE_URL": llm_server.openai_base_url},
+    }), encoding="utf-8")
+    project = tmp_path / "project"
+    project.mkdir()
+    os.mkfifo(project / "ready")
+    env = {
+        "TUNACODE_CONFIG": str(config), "TUNACODE_DATA_DIR": str(tmp_path / "data"), "TERM": "xterm-256color",
+        "HOME": str(tmp_path), "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8",
+    }
+    command = "env -i " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    command += f" {shlex.quote(str(SCRIPT))} --yolo --cwd {shlex.quote(str(project))}"
+    socket = f"tunacode-hup-{os.getpid()}"
+    started = tmux(socket, "new-session", "-d", "-s", "app", "-x", "120", "-y", "40", command)
+    assert started.returncode == 0, started.stderr
+    try:
+        wait_for_screen(socket, "openai:gpt-4.1")
+        tmux(socket, "send-keys", "-t", "app", "-l", "run it")
+        tmux(socket, "send-keys", "-t", "app", "Enter")
+        child = int((project / "ready").read_text())  # blocks until the command started its child
+    finally:
+        tmux(socket, "kill-server")  # the terminal closes: SIGHUP
+    deadline = time.monotonic() + 15
+    while Path(f"/proc/{child}").exists():
+        state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state in ("Z", "X"):
+            break
+        assert time.monotonic() < deadline, "the bash command outlived the closed terminal"
+        time.sleep(0.1)

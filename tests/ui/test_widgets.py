@@ -54,6 +54,21 @@ async def test_gauge_text() -> None:
         assert lines[2] == "Tokens: 2,451 (≈$0.0073) | Total: 45,234 (cost unknown)"
 
 
+async def test_gauge_says_what_was_trimmed_to_fit_the_window() -> None:
+    gauge = ContextGauge()
+    async with Harness(gauge).run_test(size=(80, 8)) as pilot:
+        gauge.show_context(3000, 4096)
+        await pilot.pause()
+        assert not any(line.startswith("Trimmed:") for line in str(gauge.render()).splitlines())
+        gauge.note_trim("cleared", 3)
+        gauge.note_trim("compacted", 1)
+        gauge.note_trim("cleared", 2)
+        gauge.note_trim("truncated", 1)
+        await pilot.pause()
+        lines = str(gauge.render()).splitlines()
+        assert "Trimmed: 5 outputs cleared, compacted 1×, 1 result cut" in lines
+
+
 def test_levels_at_the_thresholds() -> None:
     assert [level_for(f) for f in (0.4, 0.49, 0.5, 0.6, 0.79, 0.8, 0.9, 1.0)] == [
         "green", "green", "amber", "amber", "amber", "red", "red", "red"]
@@ -74,7 +89,7 @@ def make_batch() -> ActivityLog:
 def test_activity_log_builds_batches_from_events() -> None:
     record = make_batch().batches[1]
     assert (record.size, record.status, record.wall) == (2, "failed", pytest.approx(0.12))
-    assert record.speedup == pytest.approx(0.2 / 0.12)
+    assert record.overlap == pytest.approx(0.2 / 0.12)
     assert [c.summary for c in record.calls.values()] == ["path=a", "path=b"]
     assert record.calls["y"].error == "Error: no" and record.calls["x"].error is None
 
@@ -146,3 +161,30 @@ async def test_spawner_wait_never_swallows_the_callers_cancellation() -> None:
 
         failing = spawner.spawn(broken_tool(), batch=2, description="broken")
         await asyncio.wait_for(failing.wait(), 2)  # a failed worker does not raise either
+
+
+@pytest.mark.parametrize("width", [34, 72])
+async def test_batch_rows_are_laid_out_at_their_real_width_on_first_render(width: int) -> None:
+    """Before any resize (a resumed session shows its batches at once): each call line fills the row and
+    its timing ends at the right edge, at the pane's width, not a 40-column guess."""
+    from tunacode_tui.ui.activity import BatchRecord, CallRecord
+    from tunacode_tui.ui.widgets.tool_activity import ToolActivity
+
+    record = BatchRecord(1, 2, True, 0.0, 0.5, 0.9, "done", active=0.5)
+    for n, name in enumerate(("read_file", "grep")):
+        record.calls[f"c{n}"] = CallRecord(f"c{n}", name, {}, f"file_path=src/module_{n}/deep/file.py", 0.0,
+                                           0.25 + n * 0.2, "done")
+    activity = ToolActivity()
+    activity.styles.width = width
+    async with Harness(activity).run_test(size=(100, 12)) as pilot:
+        await activity.show_batch(record)
+        await pilot.pause()
+        row = activity.row(1)
+        assert row is not None
+        inner = row.outer_size.width - row.styles.gutter.width
+        assert inner > 0
+        height = row.outer_size.height
+        for y in (height - 2, height - 1):  # the call lines (a narrow pane may wrap the header)
+            line = row.render_line(y).text.rstrip()
+            assert len(line) == inner, (width, line)
+            assert line.endswith(("0.25s", "0.45s"))

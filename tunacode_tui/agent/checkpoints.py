@@ -27,10 +27,15 @@ MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024
 
 
 def _digest(path: Path) -> str | None:
+    """SHA-256 of a file, read in chunks (a big file must not be held twice just to hash it)."""
+    digest = hashlib.sha256()
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        with path.open("rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                digest.update(chunk)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
+    return digest.hexdigest()
 
 
 @dataclass(slots=True)

@@ -30,8 +30,8 @@ from tunacode_tui.core.events import (
     ToolCallFinished,
     ToolCallStarted,
 )
-from tunacode_tui.core.messages import ToolCallPart, ToolResultPart
-from tunacode_tui.tools.base import Tool, ToolContext, ToolError
+from tunacode_tui.core.messages import ToolCallPart, ToolResultPart, clean_text
+from tunacode_tui.tools.base import Tool, ToolCancelled, ToolContext, ToolError
 
 log = logging.getLogger("tunacode.executor")
 
@@ -240,10 +240,11 @@ class ResponseExecutor:
             sum(f.duration for f in finished),
             status,
             active=union_length([(f.started, f.ended) for f in finished]),
+            cap=self._max_parallel,
         )
         self._batches.append(event)
-        if len(slots) > 1:
-            log.debug("Parallel batch completed in %.3fs (%d tools)", event.wall, len(slots))
+        log.debug("%s batch %d %s in %.3fs (%d tools)", "Parallel" if batch.parallel else "Sequential",
+                  batch.number, "cancelled" if status == "cancelled" else "completed", event.wall, len(slots))
         self._emit(event)
 
     async def cancel(self) -> None:
@@ -274,6 +275,11 @@ class ResponseExecutor:
         return out
 
     @property
+    def submitted_calls(self) -> list[ToolCallPart]:
+        """Every call whose arguments were complete, in the order the model sent them."""
+        return [slot.call for slot in self._slots]
+
+    @property
     def submitted_ids(self) -> set[str]:
         return {slot.call.id for slot in self._slots}
 
@@ -302,8 +308,8 @@ class ResponseExecutor:
             slot.call.name,
             slot.call.arguments,
             ok,
-            result,
-            display,
+            clean_text(result),  # tool output enters the history here: file names, bytes, anything
+            None if display is None else clean_text(display),
             started,
             ended,
             status,
@@ -376,8 +382,19 @@ class ResponseExecutor:
         touched = None
         try:
             if checkpoints is not None and not tool.read_only:
-                touched = await asyncio.to_thread(checkpoints.before_change, call.name, call.arguments, self._ctx)
+                saving = asyncio.ensure_future(
+                    asyncio.to_thread(checkpoints.before_change, call.name, call.arguments, self._ctx)
+                )
+                try:
+                    touched = await asyncio.shield(saving)
+                except asyncio.CancelledError:
+                    # The save goes on in its thread: wait for it, so the ``finally`` below closes it with the
+                    # file unchanged; left open, /undo would take the untouched file for one changed since.
+                    touched = await _outcome(saving)
+                    raise
             output = await tool.run(call.arguments, self._ctx)
+        except ToolCancelled as exc:  # stopped part-way: the tool says what had already happened
+            return False, str(exc), None, "cancelled"
         except ToolError as exc:
             return False, f"Error: {exc}", None, "failed"
         except OSError as exc:  # the file system said no: the model can act on that
@@ -390,6 +407,16 @@ class ResponseExecutor:
                 # Also after a cancel: a write may have landed while we were told to stop.
                 checkpoints.after_change(touched)
         return True, output.content, output.display, "done"
+
+
+async def _outcome(future: asyncio.Future[Any]) -> Any:
+    """``future``'s result once it is done, waiting through further cancels (None if it failed)."""
+    while not future.done():
+        try:
+            await asyncio.wait([future])
+        except asyncio.CancelledError:
+            continue
+    return None if future.cancelled() or future.exception() is not None else future.result()
 
 
 def union_length(intervals: list[tuple[float, float]]) -> float:

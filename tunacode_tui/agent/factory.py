@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from tunacode_tui.agent.executor import Spawner
 from tunacode_tui.agent.loop import Agent
+from tunacode_tui.config.project import read_project_rules
 from tunacode_tui.config.settings import Config
 from tunacode_tui.core.state import SessionState
 from tunacode_tui.providers.base import ModelRef, Provider
@@ -42,15 +43,22 @@ def build_agent(
             timeout=config.settings.request_timeout,
         )
 
-    return Agent(
+    from tunacode_tui.tools.fileio import clean_stale_temps
+
+    root = (root or Path.cwd()).resolve()
+    clean_stale_temps(root)  # what a killed write left at the top of the project (our own pattern only)
+    agent = Agent(
         config=config,
         model=ref,
         provider_factory=factory,
         tools=default_tools(),
-        root=(root or Path.cwd()).resolve(),
+        root=root,
         state=state,
         spawner=spawner,
     )
+    rules, agent.startup_warnings = read_project_rules(agent.root)
+    agent.state.allowed_tools.update(rules)
+    return agent
 
 
 @dataclass(slots=True)
@@ -101,6 +109,9 @@ def open_session_agent(
         model = model or loaded.model or None
     agent = build_agent(config, model=model, root=root, spawner=spawner, pool=pool,
                         state=loaded.state if loaded else None)
+    if loaded is not None and loaded.context_report is not None:
+        agent.meter.seed(*loaded.context_report)
+    warnings.extend(agent.startup_warnings)
     if journal is None and journal_enabled:
         try:
             journal = SessionJournal(root=root, model=agent.model.full_name, secrets=config.secrets())

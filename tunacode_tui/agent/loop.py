@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tunacode_tui.agent.accounting import ContextMeter
+from tunacode_tui.agent.budget import cap_results, reply_tokens
 from tunacode_tui.agent.checkpoints import Checkpoints, UndoReport
-from tunacode_tui.agent.compaction import CompactionFailed, compact_history, split_for_compaction
+from tunacode_tui.agent.compaction import Compacted, compact_history
 from tunacode_tui.agent.executor import AsyncioSpawner, ExecutionPolicy, ResponseExecutor, Spawner, call_signature
+from tunacode_tui.agent.mentions import attach_mentions
 from tunacode_tui.agent.prompt import build_system_prompt
+from tunacode_tui.agent.room import make_room
 from tunacode_tui.agent.turn import (
     LOOP_GUARD_PREFIX,
     EndReason,
@@ -28,11 +31,14 @@ from tunacode_tui.agent.turn import (
     dangling_results,
     stream_response,
 )
+from tunacode_tui.config.project import add_project_rule
 from tunacode_tui.config.settings import Config
+from tunacode_tui.core import permission_rules
 from tunacode_tui.core.events import (
     AgentEvent,
     AssistantMessageAdded,
     BatchFinished,
+    ContextTrimmed,
     EventSink,
     HistoryCleared,
     HistoryCompacted,
@@ -47,7 +53,7 @@ from tunacode_tui.core.events import (
     TurnStarted,
     UsageUpdated,
 )
-from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart, ToolSpec, Usage
+from tunacode_tui.core.messages import Message, Part, ToolCallPart, ToolResultPart, ToolSpec, Usage, clean_message
 from tunacode_tui.core.state import SessionState
 from tunacode_tui.core.stream import StreamEnded
 from tunacode_tui.providers import catalog
@@ -82,6 +88,8 @@ class Agent:
         self.tools = {tool.name: tool for tool in tools}
         self.spawner: Spawner = spawner or AsyncioSpawner()
         self.clock = clock
+        # Problems with the project's settings file, for whoever opens the agent to show (the factory fills it).
+        self.startup_warnings: list[str] = []
         self.meter = ContextMeter()
         self.ctx = ToolContext(
             root=root,
@@ -99,6 +107,7 @@ class Agent:
         # know who they are.
         self._listeners: list[EventSink] = []
         self._reported_windows: dict[str, int | None] = {}
+        self._turn: TurnProgress | None = None  # the running turn, so a compaction inside it is billed to it
         self._emit: Callable[[AgentEvent], None] = lambda event: None
 
     # -- model ------------------------------------------------------------------------------------
@@ -134,10 +143,29 @@ class Agent:
     def _specs(self) -> list[ToolSpec]:
         return [tool.spec() for tool in self.tools.values()]
 
+    def tool_specs(self) -> list[ToolSpec]:
+        """The tool schemas every request sends (they count against the window)."""
+        return self._specs()
+
+    def wanted_reply_tokens(self) -> int:
+        """The reply size asked for before the budget bounds it (``agent/budget.py``)."""
+        return self.config.settings.max_response_tokens or min(self.model_info.max_output, 32_000)
+
+    def add_tools(self, tools: list[Tool]) -> None:
+        """Tools that arrive after start-up (an MCP server became ready): offered from the next request on."""
+        for tool in tools:
+            self.tools[tool.name] = tool
+        self.meter.invalidate(self.state.messages)  # the tool schemas are part of what the provider counted
+
     # -- events -----------------------------------------------------------------------------------
     def subscribe(self, listener: EventSink) -> None:
         """Hear every event from now on, including history changes made outside a turn."""
         self._listeners.append(listener)
+
+    def set_sink(self, emit: Callable[[AgentEvent], None]) -> None:
+        """Where events go between turns (a ``/compact``, a measurement) until a turn names its own sink: a
+        front end sets it once, so what happens before the first prompt is shown too."""
+        self._emit = emit
 
     def publish(self, event: AgentEvent) -> None:
         """Tell the listeners, then the running turn's sink (or the last one, between turns)."""
@@ -145,17 +173,27 @@ class Agent:
             listener(event)
         self._emit(event)
 
+    def _with_listeners(self, sink: Callable[[AgentEvent], None]) -> Callable[[AgentEvent], None]:
+        def both(event: AgentEvent) -> None:
+            for listener in self._listeners:
+                listener(event)
+            sink(event)
+
+        return both
+
     def _append(self, message: Message) -> None:
+        message = clean_message(message)  # one bad byte must never poison every later request
         self.state.messages.append(message)
         self.publish(MessageAppended(message, self.clock()))
 
     def _replace_history(self, messages: list[Message]) -> None:
+        messages = [clean_message(m) for m in messages]
         self.state.messages[:] = messages
         self.meter.invalidate(self.state.messages)
 
     # -- permission -------------------------------------------------------------------------------
     async def _permission(self, call: ToolCallPart, tool: Tool) -> PermissionDecision:
-        if self.state.yolo or call.name in self.state.allowed_tools:
+        if self.state.yolo or permission_rules.allowed(self.state.allowed_tools, call.name, call.arguments):
             return PermissionDecision(True)
         preview = None
         make_preview = getattr(tool, "preview", None)
@@ -172,18 +210,34 @@ class Agent:
         )
         decision = await future
         if decision.allow and decision.always:
-            self.state.allowed_tools.add(call.name)
+            self._remember(decision.rule, call.name)
         return decision
+
+    def _remember(self, rule: str | None, tool: str) -> None:
+        """"Always": a command rule is kept for the project (``.tunacode/settings.json``); a whole tool only
+        for this session."""
+        self.state.allowed_tools.add(rule or tool)
+        if rule is None:
+            return
+        try:
+            path = add_project_rule(self.root, rule)
+        except (OSError, ValueError) as exc:
+            self._notice("warning", f"Allowed {rule} for this session, but could not save it to the project's "
+                                    f"settings ({exc}); it will be asked again next time.")
+            return
+        self._notice("info", f"Allowed {rule} from now on in this project (saved to {path}).")
 
     # -- the loop ---------------------------------------------------------------------------------
     async def run_turn(self, prompt: str, emit: Callable[[AgentEvent], None]) -> TurnEnded:
         """One user turn: request, stream, settle, until the model stops calling tools or a limit, an error or
-        a cancel ends the turn. Every event goes to the listeners and to ``emit``."""
+        a cancel ends the turn. Every event goes to the listeners and to ``emit``, except a permission request,
+        which only the sink that can answer it (``emit``) receives."""
         self._emit = emit
-        self.publish(TurnStarted(prompt, self.clock()))
+        message, attachments = attach_mentions(prompt, self.ctx)  # @path: the file's content goes along
+        self.publish(TurnStarted(prompt, self.clock(), attachments))
         self.checkpoints.begin_turn()
-        self._append(Message.user(prompt))
-        turn = TurnProgress()
+        self._append(message)
+        turn = self._turn = TurnProgress()
         try:
             while True:
                 if turn.iteration >= self.state.max_iterations:
@@ -212,8 +266,9 @@ class Agent:
                         raise
                     turn.overflow_retried = True
                     turn.iteration -= 1
-                    self._notice("warning", f"{exc} Compacting the conversation and retrying once.")
-                    await self.compact()
+                    self._learn_from_overflow(exc, request)
+                    self._notice("warning", f"{exc} Making room in the context and retrying once.")
+                    await make_room(self, self.publish, forced=True)
                     continue
                 reason = await self._settle(turn, ended)
                 if reason is not None:
@@ -237,7 +292,8 @@ class Agent:
             system=self.system_prompt,
             messages=list(self.state.messages),
             tools=self._specs(),
-            max_tokens=self.config.settings.max_response_tokens or min(info.max_output, 32_000),
+            max_tokens=reply_tokens(window=info.context_window, prompt_tokens=self.context_tokens(),
+                                    wanted=self.wanted_reply_tokens()),
             stream=self.config.settings.enable_streaming,
             reasoning=self.config.settings.reasoning,
         )
@@ -274,7 +330,7 @@ class Agent:
             if call.id not in submitted:
                 executor.submit(call)
         self._append(message)
-        turn.streamed = []  # the text is in the history now: nothing partial to keep after a cancel
+        turn.in_stream = False  # the response is in the history now: nothing partial to keep after a cancel
         self.publish(AssistantMessageAdded(message, self.clock()))
         self._account(ended.usage, turn)
         if message.text:
@@ -289,7 +345,7 @@ class Agent:
         results = await executor.finish()
         self._record_batches(executor, turn.batches)
         turn.executor = None
-        self._append(Message("tool", list(results)))
+        self._append_results(list(results))
         turn.recent_calls.append({call_signature(c) for c in calls})
         guarded = [r for r in results if r.content.startswith(LOOP_GUARD_PREFIX)]
         if not guarded:
@@ -303,16 +359,21 @@ class Agent:
 
     async def _repair_after_cancel(self, turn: TurnProgress) -> None:
         """Leave a history the next turn can send: calls that ran keep their results, the others are marked
-        cancelled, and text streamed before the cancel is kept (marked as cut short)."""
-        if turn.executor is not None:
-            await turn.executor.cancel()
-            self._record_batches(turn.executor, turn.batches)
-            self._close_dangling(turn.executor.results())
-        elif (partial := turn.partial_answer()) is not None:
-            self._append(partial)
-        self._close_dangling([])
+        cancelled, and a response cut short mid-stream is kept (its text, marked as cut short, and the calls
+        it had finished asking for), so the next request carries what Esc promised to keep."""
+        executor = turn.executor
+        if executor is not None:
+            await executor.cancel()
+            self._record_batches(executor, turn.batches)
+        if turn.in_stream:
+            partial = turn.partial_answer(executor.submitted_calls if executor is not None else [],
+                                          executor.results() if executor is not None else [])
+            if partial is not None:
+                self._append(partial)
+        self._close_dangling(executor.results() if executor is not None else [])
 
     def _end(self, turn: TurnProgress, reason: EndReason, error: str | None = None) -> TurnEnded:
+        self._turn = None
         event = turn.ended(reason, error, self.clock())
         self.publish(event)
         return event
@@ -331,15 +392,27 @@ class Agent:
         if closing is not None:
             self._append(closing)
 
-    def _account(self, usage: Usage, turn: TurnProgress) -> None:
+    def _account(
+        self,
+        usage: Usage,
+        turn: TurnProgress,
+        purpose: Literal["turn", "compaction"] = "turn",
+        emit: Callable[[AgentEvent], None] | None = None,
+    ) -> None:
         info = self.model_info
         cost = info.cost(usage)
-        self.meter.record_usage(self.state.messages, usage)
+        if purpose == "compaction":
+            # Paid like any request, but its prompt was the old history: not a base for the context gauge.
+            self.state.compactions += 1
+            self.state.compaction_usage = self.state.compaction_usage + usage
+            self.state.compaction_cost.add(cost)
+        else:
+            self.meter.record_usage(self.state.messages, usage)
         self.state.usage = self.state.usage + usage
         self.state.cost.add(cost)
         self.state.requests += 1
         turn.add_usage(usage, cost)
-        self.publish(
+        (emit or self.publish)(
             UsageUpdated(
                 usage,
                 cost,
@@ -350,6 +423,7 @@ class Agent:
                 self.context_tokens(),
                 info.context_window,
                 self.clock(),
+                purpose,
             )
         )
 
@@ -373,37 +447,70 @@ class Agent:
 
     # -- compaction -------------------------------------------------------------------------------
     async def _maybe_auto_compact(self) -> None:
-        window = self.model_info.context_window
-        threshold = self.config.settings.auto_compact_threshold
-        used = self.context_tokens()
-        if not window or used <= threshold * window or not split_for_compaction(self.state.messages)[0]:
-            return
-        self._notice(
-            "warning", f"Context at {used:,}/{window:,} tokens (over {threshold:.0%}): compacting automatically."
-        )
-        try:
-            await self.compact()
-        except CompactionFailed as exc:
-            self._notice("warning", f"Automatic compaction failed ({exc}); continuing with the full history.")
+        """Before each request: clear old tool outputs, then summarise, when the next request would not fit."""
+        await make_room(self, self.publish)
 
-    async def compact(self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None) -> str:
+    def rewrite_history(self, outcome: Compacted) -> None:
+        """Replace the live history (clearing, dropping or cutting, ``agent/room.py``); the journal records it."""
+        self._replace_history(outcome.messages)
+        self.publish(HistoryCompacted(outcome.summary, outcome.kept_count, list(outcome.messages), self.clock()))
+
+    def _learn_from_overflow(self, exc: ContextOverflow, request: ChatRequest) -> None:
+        """A refusal that states the server's window and prompt size corrects the window and local counts."""
+        if exc.window and not self.config.settings.context_window:
+            self._reported_windows[self.model.full_name] = exc.window
+        if exc.prompt_tokens:
+            local = self.meter.local_estimate(request.system, request.tools, request.messages)
+            self.meter.calibrate(exc.prompt_tokens, round(local / self.meter.scale))
+
+    def _append_results(self, results: list[ToolResultPart]) -> None:
+        """The tool message, each result cut to its share of the window (the events keep the full output)."""
+        capped, cut = cap_results(results, self.model_info.context_window)
+        before = self.context_tokens() + sum(self.meter.count(Message("tool", [r])) for r in results) if cut else 0
+        self._append(Message("tool", list[Part](capped)))
+        if cut:
+            event = ContextTrimmed("truncated", cut, before, self.context_tokens(), self.clock())
+            self.publish(event)
+            self._notice("info", event.text)
+
+    async def compact(
+        self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None, automatic: bool = False,
+        keep_turns: int | None = None,
+    ) -> str:
         """Summarise and shorten the history. Returns the summary ("" when there was nothing to cut).
-        Raises ``CompactionFailed`` (a ProviderError) when the summary is unusable; the history is kept."""
+        Raises ``CompactionFailed`` (a ProviderError) when the summary is unusable; the history is kept.
+        ``automatic`` (before a request or after an overflow) keeps a summary that was cut off."""
+        # The bill must reach the listeners (the journal) whichever sink the caller gave.
+        bill = self.publish if emit is None else self._with_listeners(emit)
         emit = emit or self.publish
+        # Inside a turn the summary is billed to it; a /compact between turns is its own paid step.
+        turn = self._turn or TurnProgress()
         before = self.context_tokens()
-        outcome = await compact_history(
-            provider=self.provider,
-            model=self.model.model,
-            system=self.system_prompt,
-            messages=self.state.messages,
-            focus=focus,
-            reasoning=self.config.settings.reasoning,
-        )
+        spent: list[Usage] = []
+        try:
+            outcome = await compact_history(
+                provider=self.provider,
+                model=self.model.model,
+                system=self.system_prompt,
+                messages=self.state.messages,
+                focus=focus,
+                reasoning=self.config.settings.reasoning,
+                on_usage=spent.append,
+                window=self.model_info.context_window,
+                accept_cut=automatic,
+                **({"keep_turns": keep_turns} if keep_turns else {}),
+            )
+        except BaseException:
+            for usage in spent:  # a refused summary was still paid for
+                self._account(usage, turn, "compaction", bill)
+            raise
         if outcome is None:
             emit(Notice("info", "Nothing to compact yet: the conversation is too short to cut.", self.clock()))
             return ""
         self._replace_history(outcome.messages)
         self.publish(HistoryCompacted(outcome.summary, outcome.kept_count, list(outcome.messages), self.clock()))
+        for usage in spent:
+            self._account(usage, turn, "compaction", bill)
         after = self.context_tokens()
         emit(
             Notice(

@@ -23,6 +23,9 @@ How to work:
   the file first). bash runs shell commands in the project. These ask the user for permission and run
   one at a time, in order.
 - Paths are relative to the project root; tools refuse paths outside it.
+- web_fetch reads a web page (docs, an issue, a changelog) as Markdown; it is read-only too. Tools named
+  mcp__<server>__<tool> come from the user's MCP servers: the read-only ones run in parallel with the
+  reads, the others ask first like writes.
 - Use todo to plan multi-step work and keep it current.
 - When you are done, answer briefly: what you changed and how to verify it. Use Markdown.
 """
@@ -34,7 +37,7 @@ def build_system_prompt(root: Path) -> str:
         path = root / name
         if path.is_file():
             try:
-                notes = path.read_text(encoding="utf-8", errors="replace")[:MAX_NOTES_CHARS]
+                notes = path.read_text(encoding="utf-8", errors="backslashreplace")[:MAX_NOTES_CHARS]
             except OSError:
                 continue
             prompt += f"\n# Project instructions from {name}\n\n{notes}\n"

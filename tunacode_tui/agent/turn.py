@@ -7,6 +7,7 @@ locals, so each step is a short function and the driver reads as the loop it is.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -46,6 +47,8 @@ class TurnProgress:
     # The response in flight: its executor (None between responses) and the text streamed so far.
     executor: ResponseExecutor | None = None
     streamed: list[str] = field(default_factory=list)
+    in_stream: bool = False  # a response is streaming and is not in the history yet
+    thought: bool = False  # the response in flight streamed thinking (whose signature a cut cannot keep)
 
     def add_usage(self, usage: Usage, cost: float | None) -> None:
         self.usage = self.usage + usage
@@ -65,11 +68,27 @@ class TurnProgress:
             "use the earlier result or try something else."
         )
 
-    def partial_answer(self) -> Message | None:
-        """The text of a response cut short by a cancel, marked as such (None when nothing was streamed)."""
-        if not self.streamed:
-            return None
-        return Message("assistant", [TextPart("".join(self.streamed) + CANCELLED_SUFFIX)])
+    def partial_answer(
+        self, calls: list[ToolCallPart] | None = None, results: list[ToolResultPart] | None = None
+    ) -> Message | None:
+        """A response cut short by a cancel: its text, marked as such, and the calls it had finished asking
+        for (their results follow). None when nothing was streamed.
+
+        When the response streamed thinking, its calls and ``results`` are folded into the text instead:
+        with thinking on, Anthropic requires a tool-use message to start with its signed thinking block,
+        which a cut response never received, so a replayed call would make the next request fail."""
+        parts: list[TextPart | ToolCallPart] = []
+        text = "".join(self.streamed)
+        if self.thought and calls:
+            by_id = {r.tool_call_id: r for r in results or []}
+            lines = [f"{c.name}({c.raw_arguments or c.arguments}): "
+                     f"{by_id[c.id].content if c.id in by_id else CANCELLED_RESULT}" for c in calls]
+            text += "\n\n[tools run before the cancel]\n" + "\n\n".join(lines)
+            calls = []
+        if text:
+            parts.append(TextPart(text + CANCELLED_SUFFIX))
+        parts.extend(calls or [])
+        return Message("assistant", list(parts)) if parts else None
 
 
 async def stream_response(
@@ -83,11 +102,14 @@ async def stream_response(
     max_attempts: int,
 ) -> StreamEnded:
     """Stream one response into ``turn.executor``: text is shown as it comes, tool calls start as soon as they
-    are ready. On any failure (a cancel included) the calls already started are cancelled and the executor
-    is dropped, so the caller sees no half-run response."""
+    are ready. On any failure the calls already started are cancelled and the executor is dropped, so the
+    caller sees no half-run response; after a cancel it is kept (stopped), so the turn can keep what the
+    response said and the calls that ran."""
     executor = turn.executor
     assert executor is not None, "stream_response needs the response's executor"
     turn.streamed = []
+    turn.in_stream = True
+    turn.thought = False
     ended: StreamEnded | None = None
     try:
         async for event in stream_with_retry(
@@ -103,14 +125,19 @@ async def stream_response(
                     turn.streamed.append(text)
                     emit(TextDelta(text, clock()))
                 case ThinkingChunk(text=text):
+                    turn.thought = True
                     emit(ThinkingDelta(text, clock()))
                 case ToolCallReady(call=call):
                     executor.submit(call)
                 case StreamEnded():
                     ended = event
+    except asyncio.CancelledError:
+        await executor.cancel()
+        raise
     except BaseException:
         await executor.cancel()
         turn.executor = None
+        turn.in_stream = False
         raise
     if ended is None:
         await executor.cancel()

@@ -4,15 +4,19 @@ and the file is written atomically with mode 0600 and never silently overwritten
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import os
+import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from tunacode_tui.config.paths import config_file
 from tunacode_tui.config.settings import Config, Settings
+from tunacode_tui.core.permission_rules import RuleError, parse_rule
 
 
 class ConfigError(Exception):
@@ -22,6 +26,13 @@ class ConfigError(Exception):
 
 
 _MAY_BE_ZERO = {"max_retries"}
+# Smallest window a conversation can run in (the system prompt and tool schemas alone are ~2k tokens).
+MIN_CONTEXT_WINDOW = 1024
+# (exclusive lower bound, inclusive upper bound or None, how to say it)
+_FLOAT_RANGES: dict[str, tuple[float, float | None, str]] = {
+    "request_timeout": (0.0, None, "a number of seconds greater than 0, e.g. 120"),
+    "auto_compact_threshold": (0.0, 1.0, "a fraction above 0 and at most 1, e.g. 0.85"),
+}
 
 
 def _coerce_setting(name: str, value: Any, expected: Any, path: Path) -> Any:
@@ -36,6 +47,12 @@ def _coerce_setting(name: str, value: Any, expected: Any, path: Path) -> Any:
         if value is None:
             return None
         kind = int
+    if name == "context_window" and isinstance(value, int) and not isinstance(value, bool) \
+            and value < MIN_CONTEXT_WINDOW:
+        raise ConfigError(
+            f"{path}: settings.context_window is {value} tokens, too small to hold a conversation (at least "
+            f"{MIN_CONTEXT_WINDOW}). Set the model's real window, or null to use the catalog's."
+        )
     if kind is bool:
         if isinstance(value, bool):
             return value
@@ -45,7 +62,10 @@ def _coerce_setting(name: str, value: Any, expected: Any, path: Path) -> Any:
             return value
     elif kind is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            low, high, wanted = _FLOAT_RANGES.get(name, (float("-inf"), None, ""))
+            if value > low and (high is None or value <= high) and value == value:  # NaN fails too
+                return float(value)
+            raise ConfigError(f"{path}: settings.{name} must be {wanted}, got {json.dumps(value)}. Fix or remove it.")
     elif kind is list:
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return value
@@ -66,6 +86,11 @@ def parse_config(text: str, path: Path) -> Config:
             f"{path}: line {exc.lineno}, column {exc.colno}: {exc.msg}. "
             "Fix the JSON (the file was left untouched)."
         ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path}: the JSON is nested too deeply to read (thousands of levels); a config needs three. "
+            "Fix the file (it was left untouched)."
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a JSON object.")
     config = Config()
@@ -82,12 +107,68 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(f"{path}: settings must be a JSON object.")
     defaults = Settings()
     known = {f.name for f in fields(Settings)}
+    settings_at = _key_offset(text, "settings")
     for name, value in raw_settings.items():
         if name not in known:
-            continue  # unknown keys are kept in the file but ignored, so newer configs still load
+            # Kept in the file (a newer version may know it) but said out loud: a typo must not pass silently.
+            where = _where(path, text, name, settings_at)
+            if name in TOP_LEVEL_KEYS:
+                config.warnings.append(f"{where}: settings.{name} belongs at the top level of the file, not "
+                                       "under settings; it is ignored there. Move it up.")
+            else:
+                config.warnings.append(f"{where}: settings.{name} is not a setting{_did_you_mean(name, known)}; "
+                                       "it is ignored. Fix or remove it.")
+            continue
         setattr(config.settings, name, _coerce_setting(name, value, getattr(defaults, name), path))
         config.sources[f"settings.{name}"] = "file"
+    for name, value in data.items():
+        if name in TOP_LEVEL_KEYS:
+            continue
+        where = _where(path, text, name)
+        if name in known:
+            # The seed's shape (context_window, max_iterations... at the top): honoured, with a pointer.
+            if name in raw_settings:
+                config.warnings.append(f"{where}: {name} at the top level is ignored: settings.{name} is set too "
+                                       "and wins. Remove the top-level one.")
+                continue
+            setattr(config.settings, name, _coerce_setting(name, value, getattr(defaults, name), path))
+            config.sources[f"settings.{name}"] = "file"
+            config.warnings.append(f"{where}: {name} belongs under settings (settings.{name}); it was applied "
+                                   "this time. Move it there.")
+        else:
+            config.warnings.append(f"{where}: {name} is not a config key{_did_you_mean(name, TOP_LEVEL_KEYS)}; it "
+                                   f"is ignored. The file holds {', '.join(sorted(TOP_LEVEL_KEYS))}.")
+    for rule in config.settings.allowed_tools:
+        try:
+            parse_rule(rule)
+        except RuleError as exc:
+            config.warnings.append(f"{_where(path, text, 'allowed_tools', settings_at)}: {exc} It is ignored.")
+    if "mcp_servers" in data:
+        from tunacode_tui.config.mcp import parse_servers
+
+        config.mcp_servers = parse_servers(data["mcp_servers"], str(path), "user", config.mcp_problems)
     return config
+
+
+TOP_LEVEL_KEYS = frozenset({"default_model", "env", "settings", "mcp_servers"})
+
+
+def _key_offset(text: str, name: str, start: int = 0) -> int:
+    """Where ``"name":`` first appears at or after ``start`` (-1 when absent): enough to name a line."""
+    match = re.compile(r'"' + re.escape(name) + r'"\s*:').search(text, start)
+    return match.start() if match else -1
+
+
+def _where(path: Path, text: str, name: str, start: int = 0) -> str:
+    offset = _key_offset(text, name, max(start, 0))
+    if offset < 0:
+        offset = _key_offset(text, name)
+    return f"{path}:{text.count(chr(10), 0, offset) + 1}" if offset >= 0 else str(path)
+
+
+def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def apply_environment(config: Config) -> Config:
@@ -134,6 +215,17 @@ def save_config(config: Config, path: Path | None = None) -> Path:
     data = {**existing, **config.to_file_dict()}
     if isinstance(existing.get("settings"), dict):  # keep settings we do not know of
         data["settings"] = {**existing["settings"], **config.settings.to_dict()}
+    # A value set for this run only (--max-parallel, TUNACODE_MAX_PARALLEL) is not the user's saved choice:
+    # keep what the file had, or leave the setting out.
+    saved = existing.get("settings")
+    old_settings: dict[str, Any] = saved if isinstance(saved, dict) else {}
+    for source_key, source in config.sources.items():
+        name = source_key.removeprefix("settings.")
+        if source in ("env", "cli") and source_key.startswith("settings."):
+            if name in old_settings:
+                data["settings"][name] = old_settings[name]
+            else:
+                data["settings"].pop(name, None)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tunacode-", suffix=".json", dir=path.parent)
     try:

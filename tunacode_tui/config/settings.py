@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tunacode_tui.config.mcp import McpServerConfig
 
 from tunacode_tui.core.provider_table import KEY_VARIABLES, PROVIDER_TABLE, PROVIDERS
 
 # Current defaults for a new user, by provider (local servers have none).
 DEFAULT_MODELS: dict[str, str] = {e.name: e.default_model for e in PROVIDER_TABLE if e.default_model}
+
+
+def is_secret_variable(name: str) -> bool:
+    """A credential by its name: the provider keys, and any ``*_API_KEY`` (what bash never gets)."""
+    upper = name.upper()
+    return upper in KEY_VARIABLES or upper.endswith("_API_KEY")
 
 
 def default_max_parallel() -> int:
@@ -50,10 +59,17 @@ class Config:
     settings: Settings = field(default_factory=Settings)
     # Where each effective value came from, for `/help` and error messages ("file", "env", "default").
     sources: dict[str, str] = field(default_factory=dict)
+    # Keys taken out of the process environment at start (config/key_capture.py); memory only, never saved.
+    captured: dict[str, str] = field(default_factory=dict)
+    # Keys the file holds that were ignored or moved, each with file:line and what to do; shown at start-up.
+    warnings: list[str] = field(default_factory=list)
+    # The user's MCP servers (``"mcp_servers"`` in the file; see config/mcp.py) and entries that were skipped.
+    mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
+    mcp_problems: list[str] = field(default_factory=list)
 
     def lookup(self, variable: str) -> str | None:
-        """Environment first, then the file's ``env`` section; empty strings count as unset."""
-        value = os.environ.get(variable) or self.env.get(variable)
+        """Environment first (as it was at start), then the file's ``env`` section; empty counts as unset."""
+        value = os.environ.get(variable) or self.captured.get(variable) or self.env.get(variable)
         return value or None
 
     @property

@@ -6,7 +6,9 @@ journal and the UI never see an SDK object.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -119,7 +121,58 @@ class Message:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Message:
-        return cls(data["role"], [part_from_dict(p) for p in data.get("parts", [])])
+        """Also repairs text that is not valid UTF-8 (a journal written before ``clean_text`` existed)."""
+        return clean_message(cls(data["role"], [part_from_dict(p) for p in data.get("parts", [])]))
+
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    # U+DC80..U+DCFF is how Python carries an undecodable byte (a file name like caf\xe9.txt listed by
+    # os.scandir, an argv byte): show the byte as \xNN. Any other lone surrogate has no byte behind it.
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else "\ufffd"
+
+
+def clean_text(text: str) -> str:
+    """``text`` made encodable as UTF-8, so it can cross the wire and the journal.
+
+    A lone surrogate in one message makes every later request fail to encode, for good; every text that
+    enters the history goes through here. Undecodable bytes become ``\\xNN`` escapes, other lone
+    surrogates U+FFFD. Text that is already valid is returned as is (the common, fast case).
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE_RE.sub(_escape_surrogate, text)
+    return text
+
+
+def _clean_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(k) if isinstance(k, str) else k: _clean_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_value(v) for v in value]
+    return value
+
+
+def clean_message(message: Message) -> Message:
+    """``message`` with every text field (tool-call arguments included) passed through ``clean_text``;
+    the same object when nothing needed it."""
+    parts: list[Part] = []
+    changed = False
+    for part in message.parts:
+        fields = {f.name: getattr(part, f.name) for f in dataclasses.fields(part)}
+        cleaned = {name: _clean_value(value) for name, value in fields.items()}
+        if cleaned != fields:
+            changed = True
+            parts.append(type(part)(**cleaned))
+        else:
+            parts.append(part)
+    return Message(message.role, parts) if changed else message
 
 
 def part_to_dict(part: Part) -> dict[str, Any]:

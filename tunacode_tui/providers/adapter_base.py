@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from tunacode_tui.core.messages import Message, TextPart, ToolCallPart, ToolResultPart, ToolSpec
+from tunacode_tui.core.stream import StreamEvent
 from tunacode_tui.providers.base import ChatRequest
 from tunacode_tui.providers.error_map import ErrorContext
+from tunacode_tui.providers.errors import ProviderTimeout, mask_url_passwords
+
+_END = object()
 
 
 def _sample_request() -> ChatRequest:
@@ -77,6 +83,18 @@ class SdkAdapter:
                 params = build(_sample_request())
                 sdk.maybe_transform({**params, "stream": True}, getattr(importlib.import_module(module), name))
 
+    async def context_window(self, model: str) -> int | None:
+        """The window the endpoint accepts for ``model``, if it reports one (see ``context_window.py``)."""
+        from tunacode_tui.providers.context_window import discover
+
+        async def get(url: str) -> object:
+            return await self._client.get(url, cast_to=object, options={"timeout": 5.0})
+
+        async def post(url: str, body: dict[str, Any]) -> object:
+            return await self._client.post(url, cast_to=object, body=body, options={"timeout": 5.0})
+
+        return await discover(model, base_url=self.base_url, get=get, post=post)
+
     async def aclose(self) -> None:
         await self._client.close()
 
@@ -84,8 +102,43 @@ class SdkAdapter:
         return ErrorContext(
             provider=self.name,
             model=model,
-            base_url=self.base_url,
+            base_url=mask_url_passwords(self.base_url),  # errors quote it; a password in it must not show
             key_env=self._key_env,
             timeout=self._timeout,
             api_key=self._api_key,
         )
+
+    async def _progressing(
+        self, raw: AsyncIterator[Any], feed: Callable[[Any], list[StreamEvent]], ctx: ErrorContext
+    ) -> AsyncIterator[StreamEvent]:
+        """The neutral events of ``raw``, abandoned after ``timeout`` seconds without progress.
+
+        The SDK's own timeout is per read, so a server that sends keep-alives (SSE comments such as
+        OpenRouter's ``: OPENROUTER PROCESSING``, Anthropic ``ping`` events) but never an answer would
+        hold a request open forever. Only chunks that produce neutral events (text, thinking, tool calls,
+        usage, the end) count as progress here.
+        """
+        loop = asyncio.get_running_loop()
+        iterator = aiter(raw)
+        last_progress = loop.time()
+        while True:
+            remaining = last_progress + self._timeout - loop.time()
+            try:
+                # asyncio.timeout, not wait_for: no task per chunk, so buffered chunks still arrive
+                # back to back (read-only tools start together, as early start intends).
+                async with asyncio.timeout(max(remaining, 0.001)):
+                    chunk = await anext(iterator, _END)
+            except TimeoutError:
+                raise ProviderTimeout(
+                    f"{ctx.subject} made no progress for {self._timeout:g} s (model '{ctx.model}'): nothing but "
+                    "keep-alives arrived, or nothing at all. Raise settings.request_timeout for a model that "
+                    "thinks silently for longer.",
+                    provider=self.name,
+                ) from None
+            if chunk is _END:
+                return
+            events = feed(chunk)
+            if events:
+                last_progress = loop.time()
+            for event in events:
+                yield event

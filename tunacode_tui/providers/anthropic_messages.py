@@ -108,9 +108,8 @@ class AnthropicProvider(SdkAdapter):
             raise map_error(exc, ctx) from exc
         assembler = _StreamAssembler()
         try:
-            async for raw_event in sdk_stream:
-                for event in assembler.feed(raw_event):
-                    yield event
+            async for event in self._progressing(sdk_stream, assembler.feed, ctx):
+                yield event
         except ProviderError:
             raise
         except Exception as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class ProviderError(Exception):
     """Base class. ``str(err)`` is one line a user can act on; ``retryable`` drives the retry loop."""
@@ -42,7 +44,18 @@ class BadRequest(ProviderError):
 
 
 class ContextOverflow(BadRequest):
-    """The prompt is larger than the model's context window."""
+    """The prompt is larger than the model's context window.
+
+    ``window`` and ``prompt_tokens`` are what the server said, when it said it (llama.cpp sends ``n_ctx`` and
+    ``n_prompt_tokens``; vLLM, SGLang, TGI, LM Studio and Anthropic put the numbers in the sentence): the agent
+    uses them to correct the window it assumed and its own token estimate.
+    """
+
+    def __init__(self, message: str, *, window: int | None = None, prompt_tokens: int | None = None,
+                 **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.window = window
+        self.prompt_tokens = prompt_tokens
 
 
 class RateLimited(ProviderError):
@@ -73,3 +86,15 @@ class StreamInterrupted(ProviderError):
 
 class ConfigurationError(Exception):
     """A bad model name, an unknown provider, a missing base URL: fix the config, do not retry."""
+
+
+# user:password@ in a URL (a proxy or a self-hosted server behind basic auth).
+_URL_PASSWORD_RE = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*):(?P<password>[^/\s@]+)@")
+
+
+def mask_url_passwords(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@host`` URL replaced by ``***``: base
+    URLs appear in errors and in stream-json, and a password in one is as secret as a key."""
+    if "@" not in text:
+        return text
+    return _URL_PASSWORD_RE.sub(lambda m: f"{m['head']}:***@", text)

@@ -36,7 +36,7 @@ from tunacode_tui.core.stream import (
 from tunacode_tui.providers.adapter_base import SdkAdapter
 from tunacode_tui.providers.base import ChatRequest
 from tunacode_tui.providers.error_map import ErrorContext, map_error
-from tunacode_tui.providers.errors import ProviderError
+from tunacode_tui.providers.errors import ProviderError, StreamInterrupted
 
 _STOP_REASONS = {"stop": "end_turn", "tool_calls": "tool_use", "function_call": "tool_use", "length": "max_tokens"}
 # Models that take instructions in a ``developer`` message (the SDK types say: "With o1 models and newer").
@@ -66,28 +66,6 @@ class OpenAIChatProvider(SdkAdapter):
         self._send_stream_options = True
         self._client = openai.AsyncOpenAI(**self._client_options(openai.Timeout, extra_headers))
 
-    async def context_window(self, model: str) -> int | None:
-        """The window an endpoint reports for ``model``, if it reports one: vLLM (``max_model_len``),
-        OpenRouter (``context_length``), llama.cpp (``meta.n_ctx_train``), LM Studio and others. Best effort:
-        any failure means "not reported" and the catalog default applies."""
-        try:
-            page = await self._client.models.list()
-        except Exception:
-            return None
-        for entry in getattr(page, "data", []) or []:
-            if getattr(entry, "id", None) != model:
-                continue
-            data = entry.model_dump() if hasattr(entry, "model_dump") else dict(entry)
-            for key in ("max_model_len", "context_length", "context_window", "max_context_length"):
-                value = data.get(key)
-                if isinstance(value, int) and value > 0:
-                    return value
-            for nested, key in (("meta", "n_ctx_train"), ("meta", "n_ctx"), ("top_provider", "context_length")):
-                value = (data.get(nested) or {}).get(key)
-                if isinstance(value, int) and value > 0:
-                    return value
-        return None
-
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         """Send ``request`` and yield its events; failures are raised as typed ``ProviderError``s."""
         params = self.build_params(request)
@@ -104,15 +82,20 @@ class OpenAIChatProvider(SdkAdapter):
         sdk_stream = await self._open_stream(params, ctx)
         assembler = _StreamAssembler()
         try:
-            async for chunk in sdk_stream:
-                for event in assembler.feed(chunk):
-                    yield event
+            async for event in self._progressing(sdk_stream, assembler.feed, ctx):
+                yield event
         except ProviderError:
             raise
         except Exception as exc:
             raise map_error(exc, ctx, mid_stream=True) from exc
         finally:
             await sdk_stream.close()
+        if assembler.finish_reason is None:
+            # A clean close without finish_reason is a cut-off answer (a proxy timeout, a dropped
+            # upstream), or a 200 body that was not an event stream at all: never take it as complete,
+            # and never run a tool call from it. Retried when nothing of it was shown yet.
+            raise StreamInterrupted(_unfinished_message(self.name, request.model, assembler, sdk_stream),
+                                    provider=self.name)
         for event in assembler.finish():
             yield event
 
@@ -156,6 +139,16 @@ class OpenAIChatProvider(SdkAdapter):
 
     def _uses_developer_role(self, model: str) -> bool:
         return self.name == "openai" and model.startswith(_DEVELOPER_ROLE_PREFIXES)
+
+
+def _unfinished_message(provider: str, model: str, assembler: _StreamAssembler, sdk_stream: Any) -> str:
+    if assembler.chunks:
+        return (f"The stream from {provider} (model '{model}') ended without a finish_reason, so the answer "
+                "was cut off; any tool call in it was not run.")
+    response = getattr(sdk_stream, "response", None)
+    kind = response.headers.get("content-type", "unknown") if response is not None else "unknown"
+    return (f"{provider} answered 200 but sent no events for model '{model}' (content-type: {kind}); the base "
+            "URL may point at something that is not an OpenAI-compatible streaming API.")
 
 
 def to_openai_messages(request: ChatRequest, *, developer_role: bool = False) -> list[dict[str, Any]]:
@@ -260,8 +253,10 @@ class _StreamAssembler:
         self._wire_index: dict[int, int] = {}
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
+        self.chunks = 0
 
     def feed(self, chunk: Any) -> list[StreamEvent]:
+        self.chunks += 1
         events: list[StreamEvent] = []
         if getattr(chunk, "usage", None) is not None:
             # Some servers repeat cumulative usage on every chunk: keep the last, report once at the end.

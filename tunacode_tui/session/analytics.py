@@ -1,16 +1,19 @@
-"""Tool analytics: what the tools cost in time and how much the parallel batches actually saved.
+"""Tool analytics: what the tools cost in time, how much the batches overlapped, and what re-running them
+measured.
 
 A pure function of the recorded timings, so the TUI (``/analytics tools``), headless mode and the tests all
-show the same figures. Speedups are measured (sum of call durations over wall time), never assumed.
+show the same figures. ``overlap`` (sum of call durations over wall time) says how many calls ran at once; it
+is not a speedup, since calls contending for the CPU stretch each other. Speedups come only from batches the
+user had re-run ("Measure speedup", ``--measure-batches``), and are reported as such.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from tunacode_tui.core.events import BatchFinished, ToolCallFinished
+from tunacode_tui.core.events import BatchFinished, BatchMeasured, ToolCallFinished
 
 
 @dataclass(slots=True, frozen=True)
@@ -32,7 +35,29 @@ class ToolAnalytics:
     mean_batch_size: float = 0.0
     parallel_batches: int = 0
     # Mean of (sum of call durations / wall time) over parallel batches; None when there were none.
-    mean_speedup: float | None = None
+    mean_overlap: float | None = None
+    # Re-run batches: (batch number, measured speedup, reliable), in batch order.
+    measured: list[tuple[int, float, bool]] = field(default_factory=list)
+
+    @property
+    def mean_measured_speedup(self) -> float | None:
+        """Mean speedup over the re-run batches whose files did not change between runs."""
+        good = [speedup for _, speedup, reliable in self.measured if reliable]
+        return sum(good) / len(good) if good else None
+
+    def overlap_line(self) -> str:
+        if self.mean_overlap is None:
+            return "Parallel batches: 0"
+        return (f"Parallel batches: {self.parallel_batches}, mean overlap {self.mean_overlap:.2f} "
+                "(calls running at once; not a speedup)")
+
+    def measured_line(self) -> str:
+        if not self.measured:
+            return "Measured speedup: none yet (re-run a batch: m in the batch inspector, or --measure-batches)"
+        each = ", ".join(f"#{n} {s:.2f}×{'' if ok else ' (unreliable)'}" for n, s, ok in self.measured)
+        mean = self.mean_measured_speedup
+        head = "Measured speedup" if mean is None else f"Measured speedup: mean {mean:.2f}×"
+        return f"{head} over {len(self.measured)} re-run batch(es): {each}"
 
     def render_text(self) -> str:
         """An aligned plain-text table, readable in a terminal, a log or a test failure."""
@@ -53,10 +78,8 @@ class ToolAnalytics:
         out.append("")
         summary = f"{self.total_calls} call(s) in {self.batches} batch(es), mean batch size {self.mean_batch_size:.1f}"
         out.append(summary)
-        if self.mean_speedup is None:
-            out.append("Parallel batches: 0")
-        else:
-            out.append(f"Parallel batches: {self.parallel_batches}, mean measured speedup {self.mean_speedup:.2f}×")
+        out.append(self.overlap_line())
+        out.append(self.measured_line())
         return "\n".join(out)
 
 
@@ -75,8 +98,13 @@ def nearest_rank(values: Sequence[float], percentile: float) -> float:
     return ordered[rank - 1]
 
 
-def tool_analytics(calls: Sequence[ToolCallFinished], batches: Sequence[BatchFinished]) -> ToolAnalytics:
-    """Per-tool counts and durations, and batch figures, from the finished calls and batches of a session."""
+def tool_analytics(
+    calls: Sequence[ToolCallFinished],
+    batches: Sequence[BatchFinished],
+    measurements: Iterable[BatchMeasured] = (),
+) -> ToolAnalytics:
+    """Per-tool counts and durations, and batch figures, from the finished calls, batches and re-runs of a
+    session."""
     by_tool: dict[str, list[ToolCallFinished]] = {}
     by_batch: dict[int, float] = {}
     for call in calls:
@@ -96,19 +124,21 @@ def tool_analytics(calls: Sequence[ToolCallFinished], batches: Sequence[BatchFin
         )
     tools.sort(key=lambda t: (-t.calls, t.name))
 
-    speedups = []
+    overlaps = []
     parallel = [b for b in batches if b.parallel]
     for batch in parallel:
         if batch.wall <= 0:
             continue  # no measurable wall time: a ratio would be noise
         # The calls' own timings when we have them; the batch's recorded busy time otherwise.
         busy = by_batch.get(batch.batch, batch.busy)
-        speedups.append(busy / batch.wall)
+        overlaps.append(busy / batch.wall)
+    measured = sorted((m.batch, m.speedup, m.reliable) for m in measurements if m.speedup is not None)
     return ToolAnalytics(
         tools=tools,
         total_calls=len(calls),
         batches=len(batches),
         mean_batch_size=sum(b.size for b in batches) / len(batches) if batches else 0.0,
         parallel_batches=len(parallel),
-        mean_speedup=sum(speedups) / len(speedups) if speedups else None,
+        mean_overlap=sum(overlaps) / len(overlaps) if overlaps else None,
+        measured=measured,
     )

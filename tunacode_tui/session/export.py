@@ -7,6 +7,7 @@ keeps the full text) and secrets are masked, since an export is meant to leave t
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -92,5 +93,10 @@ def export_markdown(
     """Write the conversation to ``path`` as Markdown; returns the path written."""
     target = Path(path).expanduser()
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(conversation_markdown(source, secrets=secrets, title=title), encoding="utf-8")
+    text = conversation_markdown(source, secrets=secrets, title=title)
+    # A conversation holds code, paths and tool output: private like the session file it comes from.
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when the file existed with a wider mode
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
     return target

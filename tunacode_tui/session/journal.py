@@ -26,14 +26,18 @@ from tunacode_tui.config.paths import sessions_dir
 from tunacode_tui.core.events import (
     AgentEvent,
     BatchFinished,
+    BatchMeasured,
+    ContextTrimmed,
     HistoryCleared,
     HistoryCompacted,
     HistoryRestored,
     MessageAppended,
     ModelChanged,
     Notice,
+    SettingsChanged,
     ToolCallFinished,
     TurnEnded,
+    TurnStarted,
     UsageUpdated,
 )
 from tunacode_tui.core.messages import Message
@@ -265,21 +269,41 @@ class SessionJournal:
                 status=ev.status,
                 started=self._epoch(ev.started),
                 ended=self._epoch(ev.ended),
+                # ``wall`` is the union of the call intervals (less than the span when calls started while
+                # the model streamed): replay needs it as recorded, not recomputed from the span.
                 wall=round(ev.wall, 6),
                 busy=round(ev.busy, 6),
-                speedup=round(ev.speedup, 3),
+                overlap=round(ev.overlap, 3),
+                cap=ev.cap,
+            )
+        elif isinstance(ev, BatchMeasured):
+            self._write(
+                "batch_measured",
+                batch=ev.batch,
+                size=ev.size,
+                cap=ev.cap,
+                runs=[{"mode": run.mode, "wall": round(run.wall, 6)} for run in ev.runs],
+                changed=list(ev.changed),
+                sequential_wall=round(ev.sequential_wall, 6),
+                parallel_wall=round(ev.parallel_wall, 6),
+                speedup=None if ev.speedup is None else round(ev.speedup, 3),
             )
         elif isinstance(ev, UsageUpdated):
-            self._write(
-                "usage",
-                input_tokens=ev.usage.input_tokens,
-                output_tokens=ev.usage.output_tokens,
-                cache_read_tokens=ev.usage.cache_read_tokens,
-                cache_write_tokens=ev.usage.cache_write_tokens,
-                cost=ev.cost,
-                context_tokens=ev.context_tokens,
-                context_window=ev.context_window,
-            )
+            fields: dict[str, Any] = {
+                "input_tokens": ev.usage.input_tokens,
+                "output_tokens": ev.usage.output_tokens,
+                "cache_read_tokens": ev.usage.cache_read_tokens,
+                "cache_write_tokens": ev.usage.cache_write_tokens,
+                "cost": ev.cost,
+                "context_tokens": ev.context_tokens,
+                "context_window": ev.context_window,
+            }
+            if ev.purpose != "turn":  # a compaction summary: replay counts it apart
+                fields["purpose"] = ev.purpose
+            self._write("usage", **fields)
+        elif isinstance(ev, ContextTrimmed):
+            # What was cleared, summarised, dropped or cut; the history before it stays in the earlier records.
+            self._write("context_trimmed", what=ev.kind, count=ev.count, before=ev.before, after=ev.after)
         else:
             return False
         return True
@@ -344,7 +368,8 @@ class JournalListener:
     Messages, compactions, clears and model switches arrive as their own events; tool timings, batches and
     usage as the turn's events. Todo changes are noticed after each tool call, since the todo tool edits
     the shared list in place. A failed write is reported once through ``report`` (the agent's ``publish``),
-    so the user learns the session stopped being saved.
+    so the user learns the session stopped being saved; a failure between turns (``/model``, ``/clear``) is
+    reported when the next turn starts, since only a running turn has someone to tell.
     """
 
     def __init__(
@@ -357,6 +382,7 @@ class JournalListener:
         self.clock = clock
         self._todos = copy.deepcopy(state.todos)
         self._reported = journal.failed is not None
+        self._in_turn = False
 
     def __call__(self, event: AgentEvent) -> None:
         journal = self.journal
@@ -367,17 +393,22 @@ class JournalListener:
                 journal.compaction(summary, kept, messages)
             case HistoryCleared(totals=totals):
                 journal.clear(totals=totals)
+                self._todos = []  # replaying the clear empties the todos: the next list must be written
             case HistoryRestored(messages=messages, todos=todos):
                 journal.restore(messages)
                 self._todos = copy.deepcopy(todos)
                 journal.todos(self._todos)
             case ModelChanged(model=model):
                 journal.settings(model=model)
+            case SettingsChanged(changes=changes):
+                journal.settings(**changes)
             case _:
                 journal.event(event)
+        if isinstance(event, TurnStarted | TurnEnded):
+            self._in_turn = isinstance(event, TurnStarted)
         if isinstance(event, ToolCallFinished | TurnEnded) and self.state.todos != self._todos:
             self._todos = copy.deepcopy(self.state.todos)
             journal.todos(self._todos)
-        if journal.failed is not None and not self._reported and self.report is not None:
+        if journal.failed is not None and not self._reported and self._in_turn and self.report is not None:
             self._reported = True
             self.report(Notice("error", journal.failed, self.clock()))

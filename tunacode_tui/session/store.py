@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tunacode_tui.config.paths import sessions_dir
-from tunacode_tui.core.events import BatchFinished, ToolCallFinished
+from tunacode_tui.core.events import BatchFinished, BatchMeasured, MeasuredRun, ToolCallFinished
 from tunacode_tui.core.messages import Message, ToolResultPart, Usage
 from tunacode_tui.core.state import SessionState
 from tunacode_tui.session.journal import SUFFIX, SessionFileError, SessionJournal, read_header
@@ -59,6 +59,9 @@ class LoadedSession:
     repaired: list[Message] = field(default_factory=list)
     # The last value of every per-session setting recorded (model, yolo, max_iterations, ...).
     settings: dict[str, Any] = field(default_factory=dict)
+    # (messages covered, tokens) of the last usage record with no rewrite of the history after it: what the
+    # server counted, so a resumed session's gauge and budget start from the truth, not a local estimate.
+    context_report: tuple[int, int] | None = None
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -144,14 +147,35 @@ def _call(record: dict[str, Any]) -> ToolCallFinished:
 
 
 def _batch(record: dict[str, Any]) -> BatchFinished:
+    """A batch as it was live. ``wall`` is the recorded active time (the union of the call intervals), which
+    is less than the span when calls started while the model streamed; recomputing it from ``started`` and
+    ``ended`` would charge the model's typing time to the batch. Files from before ``overlap`` was named
+    carry a ``speedup`` field that held the same busy/wall ratio: it is ignored, since busy and wall say it."""
+    started = float(record["started"])
+    ended = float(record["ended"])
+    wall = record.get("wall")
     return BatchFinished(
         batch=int(record["batch"]),
         size=int(record["size"]),
         parallel=bool(record["parallel"]),
-        started=float(record["started"]),
-        ended=float(record["ended"]),
+        started=started,
+        ended=ended,
         busy=float(record["busy"]),
         status=record.get("status", "done"),
+        active=None if wall is None else min(float(wall), ended - started),
+        cap=None if record.get("cap") is None else int(record["cap"]),
+    )
+
+
+def _measured(record: dict[str, Any]) -> BatchMeasured:
+    runs = [MeasuredRun("parallel" if r["mode"] == "parallel" else "sequential", float(r["wall"]))
+            for r in record["runs"]]
+    return BatchMeasured(
+        batch=int(record["batch"]),
+        size=int(record["size"]),
+        cap=int(record.get("cap", 1)),
+        runs=runs,
+        changed=[str(name) for name in record.get("changed") or []],
     )
 
 
@@ -193,20 +217,35 @@ def replay(records: Iterable[tuple[int, dict[str, Any]]], loaded: LoadedSession)
                 state.messages.append(Message.from_dict(record["message"]))
             elif kind in ("compaction", "restore"):
                 state.messages[:] = [Message.from_dict(m) for m in record["messages"]]
+                loaded.context_report = None
             elif kind == "clear":
                 state.clear_conversation()
+                loaded.context_report = None
                 if record.get("totals"):
                     state.reset_totals()
             elif kind == "todos":
                 state.todos[:] = list(record["todos"])
             elif kind == "usage":
+                if (record.get("purpose", "turn") == "turn" and isinstance(record.get("context_tokens"), int)
+                        and record["context_tokens"] > 0):
+                    loaded.context_report = (len(state.messages), record["context_tokens"])
                 state.usage = state.usage + _usage(record)
                 state.cost.add(record.get("cost"))
                 state.requests += 1
+                if record.get("purpose") == "compaction":
+                    state.compactions += 1
+                    state.compaction_usage = state.compaction_usage + _usage(record)
+                    state.compaction_cost.add(record.get("cost"))
             elif kind == "tool_call":
                 state.calls.append(_call(record))
+                state.next_batch = max(state.next_batch, state.calls[-1].batch + 1)
             elif kind == "batch":
                 state.batches.append(_batch(record))
+                # Numbers go on across ``/clear all`` live, so they do here too: a batch keeps its number.
+                state.next_batch = max(state.next_batch, state.batches[-1].batch + 1)
+            elif kind == "batch_measured":
+                measured = _measured(record)
+                state.measurements[measured.batch] = measured
             elif kind == "settings":
                 changes = dict(record["changes"])
                 loaded.settings.update(changes)
@@ -214,8 +253,8 @@ def replay(records: Iterable[tuple[int, dict[str, Any]]], loaded: LoadedSession)
                     loaded.model = str(changes["model"])
                 if "max_iterations" in changes:
                     state.max_iterations = int(changes["max_iterations"])
-            elif kind == "session":
-                continue
+            elif kind in ("session", "context_trimmed"):
+                continue  # a context_trimmed record explains the compaction record beside it; nothing to apply
             else:
                 unknown.add(str(kind))
         except (KeyError, TypeError, ValueError) as exc:
@@ -225,8 +264,6 @@ def replay(records: Iterable[tuple[int, dict[str, Any]]], loaded: LoadedSession)
             f"Records of unknown type ({', '.join(sorted(unknown))}) were ignored; "
             "the file may come from a newer tunacode."
         )
-    numbers = [b.batch for b in state.batches] + [c.batch for c in state.calls]
-    state.next_batch = max(numbers, default=0) + 1
 
 
 def load_session(id_or_path: str | Path, *, directory: Path | None = None) -> LoadedSession:

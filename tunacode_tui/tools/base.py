@@ -20,6 +20,14 @@ class ToolError(Exception):
     """
 
 
+class ToolCancelled(Exception):
+    """A cancel stopped a tool part-way, after it had already done something (bash ran part of a command).
+
+    The message says what happened, so the model and the journal get the truth instead of "cancelled
+    before it finished"; the executor reports the call as cancelled with this text.
+    """
+
+
 @dataclass(slots=True)
 class ToolContext:
     """What a tool may know about the world: the project root and shared session state."""

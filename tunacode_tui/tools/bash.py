@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from tunacode_tui.core.provider_table import KEY_VARIABLES
 from tunacode_tui.tools.args import check_known, get_number, get_str, require_str
-from tunacode_tui.tools.base import Tool, ToolContext, ToolError, ToolOutput
+from tunacode_tui.tools.base import Tool, ToolCancelled, ToolContext, ToolError, ToolOutput
 from tunacode_tui.tools.paths import resolve_path
 
 DEFAULT_TIMEOUT_S = 120.0
@@ -30,6 +30,21 @@ PIPE_GRACE_S = 0.5
 TERM_GRACE_S = 1.0
 KILL_WAIT_S = 1.0
 SECRET_NAMES = KEY_VARIABLES
+
+
+# Process groups of the commands running now, so a hang-up can end them even when no await will run again.
+_RUNNING_GROUPS: set[int] = set()
+
+
+def kill_running_commands() -> int:
+    """SIGKILL the process group of every command still running; returns how many. Synchronous and
+    signal-safe enough for a SIGHUP handler: the terminal is gone and the process is about to exit, and
+    the commands run in their own sessions, so nothing else would end them."""
+    killed = 0
+    for pgid in list(_RUNNING_GROUPS):
+        if _signal_group(pgid, signal.SIGKILL):
+            killed += 1
+    return killed
 
 
 def scrub_env(env: Mapping[str, str]) -> dict[str, str]:
@@ -46,7 +61,7 @@ class OutputBuffer:
         self.head = ""
         self.tail = ""
         self.total = 0
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="backslashreplace")
 
     def feed(self, data: bytes, final: bool = False) -> None:
         text = self._decoder.decode(data, final)
@@ -138,19 +153,30 @@ class BashTool(Tool):
         output = OutputBuffer(self.max_output_chars)
         loop = asyncio.get_running_loop()
         transport: asyncio.SubprocessTransport | None = None
-        timed_out = pipe_held = False
+        timed_out = pipe_held = cancelled = False
+        started = loop.time()
+        start = asyncio.ensure_future(loop.subprocess_shell(
+            lambda: _ShellProtocol(output),
+            command,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,  # own process group: one killpg reaches every child
+            executable=_shell(),
+        ))
         try:
-            transport, protocol = await loop.subprocess_shell(
-                lambda: _ShellProtocol(output),
-                command,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                cwd=cwd,
-                env=env,
-                start_new_session=True,  # own process group: one killpg reaches every child
-                executable=_shell(),
-            )
+            try:
+                transport, protocol = await asyncio.shield(start)
+            except asyncio.CancelledError:
+                # The shell may already be running: let the start finish, so it is killed with its group
+                # below (and reported), instead of being left to run unseen.
+                transport, protocol = await _settled(start)
+                _RUNNING_GROUPS.add(transport.get_pid())
+                raise
+            assert transport is not None
+            _RUNNING_GROUPS.add(transport.get_pid())
             try:
                 await asyncio.wait_for(asyncio.shield(protocol.exited), timeout)
             except TimeoutError:
@@ -162,6 +188,10 @@ class BashTool(Tool):
                     pipe_held = True
         except OSError as exc:
             raise ToolError(f"Could not start the shell: {exc}.") from exc
+        except asyncio.CancelledError:
+            if transport is None:
+                raise  # it never started: nothing ran
+            cancelled = True  # it ran (part of it): the report below says so, after the group is gone
         finally:
             # Also reached on cancellation (CancelledError is a BaseException): never leave the group.
             if transport is not None:
@@ -172,10 +202,22 @@ class BashTool(Tool):
                         # Let the loop reap the shell so its exit status can be reported.
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(asyncio.shield(protocol.exited), TERM_GRACE_S)
+                        if cancelled:  # what it printed before the kill is part of the report
+                            with contextlib.suppress(TimeoutError):
+                                await asyncio.wait_for(asyncio.shield(protocol.output_closed), PIPE_GRACE_S)
                 finally:
+                    _RUNNING_GROUPS.discard(transport.get_pid())
                     transport.close()
 
+        assert transport is not None  # an OSError or a cancel before the start raised above
         exit_code = transport.get_returncode()
+        if cancelled:
+            ran = loop.time() - started
+            raise ToolCancelled(
+                self._render(output, exit_code, timeout, False, False)
+                + f"\n[cancelled by the user after {ran:.1f} s: the command was started and then killed with "
+                "everything it started; whatever it did before that has happened]"
+            )
         return ToolOutput(
             self._render(output, exit_code, timeout, timed_out, pipe_held),
             metadata={
@@ -207,6 +249,16 @@ class BashTool(Tool):
         else:
             code = str(exit_code)
         return "\n".join([text, *notes, f"exit code: {code}"])
+
+
+async def _settled(future: asyncio.Future[Any]) -> Any:
+    """``future``'s result once it is done, waiting through further cancels (a process start is short)."""
+    while not future.done():
+        try:
+            await asyncio.wait([future])
+        except asyncio.CancelledError:
+            continue
+    return future.result()
 
 
 async def terminate_group(pgid: int) -> None:

@@ -141,7 +141,7 @@ def _skip_lines(handle: BinaryIO, count: int) -> int:
 
 def _decode_line(handle: BinaryIO, raw: bytes, codec: str) -> str:
     if raw.endswith(b"\n") or len(raw) < MAX_LINE_BYTES:
-        text = raw.rstrip(b"\n").removesuffix(b"\r").decode(codec, errors="replace")
+        text = raw.rstrip(b"\n").removesuffix(b"\r").decode(codec, errors="backslashreplace")
         return truncate_line(text)
     # An enormous line: skip the rest of it and report its size in bytes (we never decode it all).
     extra = 0
@@ -155,7 +155,7 @@ def _decode_line(handle: BinaryIO, raw: bytes, codec: str) -> str:
             handle.seek(newline + 1 - len(chunk), 1)
             break
         extra += len(chunk)
-    text = raw[: MAX_LINE_CHARS * 4].decode(codec, errors="replace")
+    text = raw[: MAX_LINE_CHARS * 4].decode(codec, errors="backslashreplace")
     return truncate_line(text[: MAX_LINE_CHARS + 1], len(raw) + extra, "bytes")
 
 
@@ -179,7 +179,7 @@ def _read_window_text(path: Path, encoding: str, offset: int, limit: int, budget
     if encoding.endswith("+bom"):
         codec = encoding.removesuffix("+bom").rsplit("-", 1)[0]  # "utf-16-le+bom" -> BOM-aware "utf-16"
     deadline = time.monotonic() + budget_s
-    with open(path, encoding=codec, errors="replace", newline="\n") as handle:
+    with open(path, encoding=codec, errors="backslashreplace", newline="\n") as handle:
         for index in range(offset):
             if _read_text_line(handle) is None:
                 raise _past_end(offset, index)

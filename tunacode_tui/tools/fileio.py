@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import hashlib
 import os
 import re
 import secrets
 import stat
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import chardet
@@ -102,12 +104,57 @@ def encode_text(text: str, encoding: str) -> bytes:
         ) from exc
 
 
-def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
+_ENCODE_CHARS = 1024 * 1024
+
+
+def encode_chunks(text: str, encoding: str) -> Iterator[bytes]:
+    """``encode_text`` piece by piece, so a big file's new bytes never sit in memory beside its text.
+
+    An incremental encoder writes a codec's own BOM (utf-8-sig, utf-16) once, at the start.
+    """
+    codec = encoding.removesuffix(_BOM_SUFFIX)
+    if encoding.endswith(_BOM_SUFFIX):
+        yield _bom_bytes(encoding)
+    encoder = codecs.getincrementalencoder(codec)()
+    for start in range(0, max(len(text), 1), _ENCODE_CHARS):
+        piece = text[start : start + _ENCODE_CHARS]
+        try:
+            yield encoder.encode(piece, final=start + _ENCODE_CHARS >= len(text))
+        except UnicodeEncodeError as exc:
+            raise ToolError(
+                f"The new text contains {piece[exc.start : exc.end]!r}, which cannot be written in this file's "
+                f"encoding ({encoding}). Use characters the encoding supports, or an escape sequence "
+                "appropriate to the file type."
+            ) from exc
+
+
+class WriteCancelled(Exception):
+    """A write was stopped at a safe point, before its rename: the target file is untouched."""
+
+
+_WRITE_CHUNK = 4 * 1024 * 1024
+_TEMP_RE = re.compile(r"^\.(?P<name>.+)\.[0-9a-f]{8}\.tmp$")
+
+
+def atomic_write(
+    path: Path,
+    data: bytes | Iterable[bytes],
+    *,
+    exclusive: bool = False,
+    stop: threading.Event | None = None,
+    unchanged: Callable[[], bool] | None = None,
+) -> str:
     """Write ``data`` to ``path`` so readers see the old file or the new one, never half of it.
 
     Temp file in the same folder (so the final step is a rename), fsync, keep the old file's mode,
     fsync the folder so the rename itself survives a crash. ``exclusive`` raises ``FileExistsError``
-    instead of replacing a file that appeared in the meantime.
+    instead of replacing a file that appeared in the meantime. ``data`` may be an iterable of chunks
+    (so a big file is never held twice in memory). Returns the SHA-256 of what was written.
+
+    ``stop`` is checked between chunks and once more right before the rename: when set, the temp file
+    is removed and ``WriteCancelled`` raised, so a cancelled write never lands half-reported. ``unchanged``
+    is called right before the rename; False means something else changed the target since it was
+    read, and the write is abandoned (``ToolError``) rather than overwriting that change.
     """
     path = Path(path)
     folder = path.parent
@@ -115,14 +162,29 @@ def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
         old_mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
         old_mode = None
+    _check_stop(stop)
+    clean_stale_temps(folder, name=path.name)  # what an earlier killed write of this file left
     tmp, fd = _create_temp(folder, path.name)
+    digest = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            chunks = (data,) if isinstance(data, bytes | bytearray | memoryview) else data
+            for chunk in chunks:
+                for start in range(0, len(chunk), _WRITE_CHUNK):
+                    _check_stop(stop)
+                    piece = chunk[start : start + _WRITE_CHUNK]
+                    handle.write(piece)
+                    digest.update(piece)
             handle.flush()
             os.fsync(handle.fileno())
         if old_mode is not None:
             os.chmod(tmp, old_mode)
+        _check_stop(stop)  # the last safe point: after the rename the change is real
+        if unchanged is not None and not unchanged():
+            raise ToolError(
+                f"{path.name} was changed by something else while this edit was being written, so the edit "
+                "was not applied (that change is kept). Read the file again, then redo the edit."
+            )
         if exclusive:
             _link_exclusive(tmp, path)
         else:
@@ -132,6 +194,53 @@ def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(folder)
+    return digest.hexdigest()
+
+
+def _check_stop(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise WriteCancelled("the write was cancelled before it replaced the file")
+
+
+def stat_signature(path: Path) -> tuple[int, int, int] | None:
+    """What identifies a file's content cheaply (inode, size, mtime): a change between read and rename
+    shows up here without reading the file again."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+STALE_TEMP_AGE_S = 60.0
+
+
+def clean_stale_temps(folder: Path, *, name: str | None = None, max_age_s: float = STALE_TEMP_AGE_S) -> list[Path]:
+    """Remove temp files ``atomic_write`` left behind (a ``kill -9`` mid-write): only names of our exact
+    pattern (``.NAME.<8 hex>.tmp``, for ``name`` only when given), only regular files untouched for
+    ``max_age_s`` (another process may be writing right now), only in ``folder`` itself (not recursive:
+    a project tree can be huge)."""
+    import time
+
+    removed: list[Path] = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_RE.match(entry.name)
+        if match is None or (name is not None and match["name"] != name):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < max_age_s:
+                continue
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
 
 
 def _link_exclusive(tmp: Path, path: Path) -> None:

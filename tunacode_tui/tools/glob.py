@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any, ClassVar
 from tunacode_tui.tools.args import check_known, get_str, require_str
 from tunacode_tui.tools.base import Tool, ToolContext, ToolError, ToolOutput
 from tunacode_tui.tools.gitignore import compile_glob
-from tunacode_tui.tools.paths import display_path, resolve_path
+from tunacode_tui.tools.paths import allowed_roots, display_path, inside_allowed, resolve_path
 from tunacode_tui.tools.walk import JUNK_DIRS, walk_files
 
 MAX_RESULTS = 5000
@@ -67,7 +68,7 @@ class GlobTool(Tool):
             raise ToolError(f"Invalid glob {pattern!r}: {exc}.") from exc
         root = Path(ctx.root).resolve()
         ignore_root = root if base.is_relative_to(root) else base
-        scan = await asyncio.to_thread(self._scan, base, ignore_root, pattern, matcher)
+        scan = await asyncio.to_thread(self._scan, base, ignore_root, pattern, matcher, allowed_roots(ctx))
         shown = [display_path(ctx, p) for p in scan.matches[: self.max_results]]
         metadata = {"matches": len(scan.matches), "truncated": len(scan.matches) > self.max_results}
         if not shown:
@@ -82,7 +83,9 @@ class GlobTool(Tool):
             notes.append(f"[stopped after examining {self.max_scanned:,} files; narrow the pattern or path]")
         return ToolOutput("\n".join([*shown, "", *notes] if notes else shown), metadata=metadata)
 
-    def _scan(self, base: Path, ignore_root: Path, pattern: str, matcher: re.Pattern[str]) -> _Scan:
+    def _scan(
+        self, base: Path, ignore_root: Path, pattern: str, matcher: re.Pattern[str], roots: list[Path]
+    ) -> _Scan:
         segments = pattern.split("/")
         # Start below the literal prefix (`src/app/**/*.ts` walks only src/app) and bound the depth
         # when there is no `**`.
@@ -92,6 +95,13 @@ class GlobTool(Tool):
         start = base.joinpath(*segments[:literal])
         if not start.is_dir():
             return _Scan([], True)
+        if not inside_allowed(start, roots):
+            # A symlinked folder that leads out of the project: resolve_path would refuse its files,
+            # so listing them here would leak what read_file guards.
+            raise ToolError(
+                f"{start.relative_to(base).as_posix()} is a link to a folder outside the project; glob does not "
+                "follow it. Search inside the project instead."
+            )
         rest = segments[literal:]
         max_depth = None if any("**" in s for s in rest) else len(rest) - 1
         include_hidden = any(s.startswith(".") and s not in (".", "..") for s in segments)
@@ -103,27 +113,36 @@ class GlobTool(Tool):
             for line in listed[: self.max_scanned]:
                 rel = prefix + line
                 if matcher.match(rel):
-                    try:
-                        mtime = os.stat(start / line).st_mtime_ns
-                    except OSError:
-                        continue
-                    found.append((mtime, rel, base / rel))
+                    mtime = _mtime_inside(start / line, roots)
+                    if mtime is not None:
+                        found.append((mtime, rel, base / rel))
             return _Scan(_newest_first(found), len(listed) <= self.max_scanned)
-        scanned = 0
-        for path in walk_files(
-            start, ignore_root, include_hidden=include_hidden, include_links=True, max_depth=max_depth
-        ):
-            scanned += 1
+        walk = walk_files(start, ignore_root, include_hidden=include_hidden, include_links=True, max_depth=max_depth)
+        for scanned, path in enumerate(walk, start=1):
             if scanned > self.max_scanned:
                 return _Scan(_newest_first(found), False)
             rel = path.relative_to(base).as_posix()
             if matcher.match(rel):
-                try:
-                    mtime = path.stat().st_mtime_ns
-                except OSError:
-                    continue
-                found.append((mtime, rel, path))
+                mtime = _mtime_inside(path, roots)
+                if mtime is not None:
+                    found.append((mtime, rel, path))
         return _Scan(_newest_first(found), True)
+
+
+def _mtime_inside(path: Path, roots: list[Path]) -> int | None:
+    """The file's mtime, or None when it is gone or is a link leading outside the allowed folders.
+
+    Neither walk descends into linked folders, so only the file itself can be a link: the cheap lstat
+    decides, and only links pay for a resolve."""
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            if not inside_allowed(path, roots):
+                return None
+            st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns
 
 
 def _rg_files(start: Path, include_hidden: bool, max_depth: int | None) -> list[str] | None:

@@ -259,7 +259,7 @@ def _rg_target(root: Path, target: Path) -> str:
 
 
 def _parse_rg_line(raw: bytes) -> GrepLine | None:
-    text = raw.decode("utf-8", errors="replace").rstrip("\n")
+    text = raw.decode("utf-8", errors="backslashreplace").rstrip("\n")
     path, sep, rest = text.partition("\0")
     if not sep:
         return None  # a "--" group separator; we draw our own
@@ -331,6 +331,16 @@ def render(
         return (
             f"No matches for {pattern!r}{where} within {first_match_timeout:g} s; the search was "
             "stopped. Narrow `path` or `include` and try again."
+        )
+    if not result.lines and result.stopped == "file_cap":
+        return (
+            f"No matches for {pattern!r}{where} in the first {grep_fallback.MAX_FILES:,} files searched; the "
+            "search stopped there, so the rest was not searched. Narrow `path` or `include`."
+        )
+    if not result.lines and result.stopped == "timeout":
+        return (
+            f"No matches for {pattern!r}{where} before the search stopped after {timeout:g} s; the rest was "
+            "not searched. Narrow `path` or `include`."
         )
     if not result.lines:
         return f"No matches for {pattern!r}{where}."

@@ -142,7 +142,7 @@ def _read_lines(path: Path) -> list[str] | None:
         except (ToolError, UnicodeError):  # an undecodable file is skipped, as rg would
             return None
     else:
-        text = data.decode("utf-8", errors="replace")
+        text = data.decode("utf-8", errors="backslashreplace")
     return split_lines(text)
 
 

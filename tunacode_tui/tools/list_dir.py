@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 
 from tunacode_tui.tools.args import check_known, get_bool, get_int, get_str
 from tunacode_tui.tools.base import Tool, ToolContext, ToolError, ToolOutput
-from tunacode_tui.tools.paths import display_path, resolve_path
+from tunacode_tui.tools.paths import allowed_roots, display_path, inside_allowed, resolve_path
 from tunacode_tui.tools.read_cache import get_read_cache
 
 Kind = Literal["dir", "file", "other", "broken"]
@@ -23,6 +23,7 @@ class DirEntry:
     kind: Kind
     size: int
     link: str | None  # symlink target as written, if the entry is a link
+    outside: bool = False  # a link whose target lies outside the allowed folders: no size shown
 
 
 class ListDirTool(Tool):
@@ -65,7 +66,7 @@ class ListDirTool(Tool):
         cache = get_read_cache(ctx)
         entries: list[DirEntry] | None = cache.get_listing(folder, st.st_mtime_ns)
         if entries is None:
-            entries = await asyncio.to_thread(scan_dir, folder)
+            entries = await asyncio.to_thread(scan_dir, folder, allowed_roots(ctx))
             cache.put_listing(folder, st.st_mtime_ns, entries, len(entries))
 
         visible = [e for e in entries if show_hidden or not e.name.startswith(".")]
@@ -85,25 +86,30 @@ class ListDirTool(Tool):
         return ToolOutput("\n".join(lines), metadata=metadata)
 
 
-def scan_dir(folder: Path) -> list[DirEntry]:
-    """Every entry with its kind and size, folders first then files, by name. Blocking."""
+def scan_dir(folder: Path, roots: list[Path] | None = None) -> list[DirEntry]:
+    """Every entry with its kind and size, folders first then files, by name. Blocking.
+
+    With ``roots``, a symlink whose target lies outside them is listed as such, without its size:
+    what read_file would refuse, list_dir must not describe."""
     entries: list[DirEntry] = []
     try:
         with os.scandir(folder) as it:
             for item in it:
-                entries.append(_entry(item))
+                entries.append(_entry(item, roots))
     except OSError as exc:
         raise ToolError(f"Cannot list {folder}: {exc.strerror or exc}.") from exc
     entries.sort(key=lambda e: (e.kind != "dir", e.name.casefold(), e.name))
     return entries
 
 
-def _entry(item: os.DirEntry[str]) -> DirEntry:
+def _entry(item: os.DirEntry[str], roots: list[Path] | None) -> DirEntry:
     link = None
     try:
         if item.is_symlink():
             link = os.readlink(item.path)
         st = item.stat(follow_symlinks=True)
+        if link is not None and roots is not None and not inside_allowed(item.path, roots):
+            return DirEntry(item.name, "dir" if stat.S_ISDIR(st.st_mode) else "other", 0, link, outside=True)
     except OSError:
         return DirEntry(item.name, "broken", 0, link)
     if stat.S_ISDIR(st.st_mode):
@@ -117,6 +123,9 @@ def _entry(item: os.DirEntry[str]) -> DirEntry:
 
 def _format(entry: DirEntry) -> str:
     arrow = f" -> {entry.link}" if entry.link is not None else ""
+    if entry.outside:
+        slash = "/" if entry.kind == "dir" else ""
+        return f"{entry.name}{slash}{arrow} (outside the project)"
     if entry.kind == "dir":
         return f"{entry.name}/{arrow}"
     if entry.kind == "broken":

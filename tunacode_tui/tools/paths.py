@@ -50,6 +50,16 @@ def resolve_path(ctx: ToolContext, path: str, *, for_write: bool) -> Path:
     return resolved
 
 
+def inside_allowed(path: Path | str, roots: list[Path]) -> bool:
+    """Does ``path``, symlinks resolved, lie inside one of ``roots`` (from ``allowed_roots``)? A path
+    that cannot be resolved (a loop) counts as outside."""
+    try:
+        resolved = _resolve(Path(path))
+    except ToolError:
+        return False
+    return any(resolved == r or resolved.is_relative_to(r) for r in roots)
+
+
 def display_path(ctx: ToolContext, path: Path) -> str:
     """How a path is shown to the model: relative to the root when inside it, absolute otherwise."""
     root = _resolved_root(ctx.root)

@@ -116,3 +116,12 @@ def get_file_hashes(ctx: ToolContext) -> dict[str, str]:
     if hashes is None:
         hashes = ctx.services["file_hashes"] = {}
     return hashes
+
+
+STAT_PREFIX = "stat:"
+
+
+def stat_token(signature: tuple[int, int, int] | None) -> str:
+    """What read_file notes for a file it streamed in windows (never hashed whole): inode, size and
+    mtime, so update_file can still refuse an edit to a file that changed since it was read."""
+    return STAT_PREFIX + ":".join(map(str, signature or ()))

@@ -21,7 +21,7 @@ from tunacode_tui.tools.file_window import (
 )
 from tunacode_tui.tools.fileio import BINARY_SNIFF_BYTES, decode_text, is_binary
 from tunacode_tui.tools.paths import display_path, resolve_path
-from tunacode_tui.tools.read_cache import CachedText, get_file_hashes, get_read_cache
+from tunacode_tui.tools.read_cache import CachedText, get_file_hashes, get_read_cache, stat_token
 
 DEFAULT_LIMIT = 2000
 MAX_LIMIT = 10_000
@@ -78,6 +78,9 @@ class ReadFileTool(Tool):
             window = await asyncio.to_thread(read_window, path, offset, limit, count_budget_s=self.count_budget_s)
             if not window.lines and window.total > 0:
                 raise _past_end(offset, shown, window.total)
+            # Too big to hash on every read: note what identifies this version, so update_file can
+            # still refuse an edit based on it once the file changes.
+            get_file_hashes(ctx)[str(path)] = stat_token((st.st_ino, st.st_size, st.st_mtime_ns))
             return self._render(shown, window, cached=False, size=st.st_size)
 
         cache = get_read_cache(ctx)

@@ -13,6 +13,7 @@ from tunacode_tui.tools.list_dir import ListDirTool
 from tunacode_tui.tools.read_file import ReadFileTool
 from tunacode_tui.tools.todo import TodoTool
 from tunacode_tui.tools.update_file import UpdateFileTool
+from tunacode_tui.tools.web_fetch import WebFetchTool
 from tunacode_tui.tools.write_file import WriteFileTool
 
 
@@ -23,6 +24,7 @@ def default_tools() -> list[Tool]:
         ListDirTool(),
         GlobTool(),
         GrepTool(),
+        WebFetchTool(),
         TodoTool(),
         WriteFileTool(),
         UpdateFileTool(),

@@ -7,7 +7,12 @@ similar region so the model can retry with the real text.
 from __future__ import annotations
 
 import asyncio
+import codecs
+import functools
 import hashlib
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,21 +20,32 @@ from typing import Any, ClassVar
 from tunacode_tui.tools.args import check_known, get_bool, require_str
 from tunacode_tui.tools.base import Tool, ToolContext, ToolError, ToolOutput
 from tunacode_tui.tools.closest_match import find_closest, has_line_number_prefixes, whitespace_only_difference
-from tunacode_tui.tools.diffs import cap_diff, unified_diff
+from tunacode_tui.tools.diffs import cap_diff, region_diff, unified_diff
 from tunacode_tui.tools.file_window import binary_message, number_lines, split_lines
-from tunacode_tui.tools.fileio import BINARY_SNIFF_BYTES, atomic_write, decode_text, encode_text, is_binary
+from tunacode_tui.tools.fileio import (
+    BINARY_SNIFF_BYTES,
+    atomic_write,
+    bom_encoding,
+    decode_text,
+    encode_chunks,
+    is_binary,
+    stat_signature,
+)
 from tunacode_tui.tools.paths import display_path, resolve_path
-from tunacode_tui.tools.read_cache import get_file_hashes, get_read_cache
+from tunacode_tui.tools.read_cache import STAT_PREFIX, get_file_hashes, get_read_cache, stat_token
+from tunacode_tui.tools.settle import settle_in_thread
 
 MAX_EDIT_BYTES = 64 * 1024 * 1024
 _EXCERPT_CONTEXT = 2
 _MAX_LISTED_LINES = 10
 
 
+_WHOLE_DIFF_CHARS = 1024 * 1024
+_UTF8_CHECK_BYTES = 4 * 1024 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class _Edit:
-    old_text: str
-    new_text: str
     replacements: int
     first_line: int
     new_hash: str
@@ -81,7 +97,10 @@ class UpdateFileTool(Tool):
         path = resolve_path(ctx, file_path, for_write=True)
         shown = display_path(ctx, path)
         hashes = get_file_hashes(ctx)
-        edit = await asyncio.to_thread(_apply, path, shown, old_text, new_text, replace_all, hashes.get(str(path)))
+        expected = hashes.get(str(path))
+        edit = await settle_in_thread(
+            lambda stop: _apply(path, shown, old_text, new_text, replace_all, expected, stop)
+        )
         get_read_cache(ctx).invalidate(path)
         hashes[str(path)] = edit.new_hash
         diff = edit.diff
@@ -98,56 +117,132 @@ class UpdateFileTool(Tool):
 async def _preview(args: dict[str, Any], ctx: ToolContext) -> str:
     path = resolve_path(ctx, require_str(args, "file_path", allow_empty=False), for_write=True)
     expected = get_file_hashes(ctx).get(str(path))
-    edit, _ = await asyncio.to_thread(
+    plan = await asyncio.to_thread(
         _plan, path, display_path(ctx, path), require_str(args, "old_text"), require_str(args, "new_text"),
         get_bool(args, "replace_all", False), expected,
     )
-    return edit.diff
+    return plan.diff
 
 
-def _apply(path: Path, shown: str, old: str, new: str, replace_all: bool, expected_hash: str | None) -> _Edit:
-    """Read, check, replace and write. Blocking: runs in a thread."""
-    edit, payload = _plan(path, shown, old, new, replace_all, expected_hash)
+@dataclass(slots=True)
+class _Plan:
+    payload: Callable[[], Iterable[bytes]]  # the new file's bytes, in pieces
+    replacements: int
+    first_line: int
+    diff: str
+    signature: tuple[int, int, int] | None  # the file as read, to notice a change before the rename
+
+
+def _apply(
+    path: Path, shown: str, old: str, new: str, replace_all: bool, expected_hash: str | None, stop: threading.Event
+) -> _Edit:
+    """Read, check, replace and write. Blocking: runs in a thread (see ``settle_in_thread``)."""
+    plan = _plan(path, shown, old, new, replace_all, expected_hash)
     try:
-        atomic_write(path, payload)
+        new_hash = atomic_write(
+            path, plan.payload(), stop=stop, unchanged=lambda: stat_signature(path) == plan.signature
+        )
     except OSError as exc:
         raise ToolError(f"Cannot write {shown}: {exc.strerror or exc}. The file was not changed.") from exc
-    return edit
+    return _Edit(plan.replacements, plan.first_line, new_hash, plan.diff)
 
 
-def _plan(
-    path: Path, shown: str, old: str, new: str, replace_all: bool, expected_hash: str | None
-) -> tuple[_Edit, bytes]:
-    """Everything but the write: the permission prompt shows this exact diff before anything changes."""
-    data = _read(path, shown)
-    current_hash = hashlib.sha256(data).hexdigest()
-    if expected_hash is not None and expected_hash != current_hash:
+def _plan(path: Path, shown: str, old: str, new: str, replace_all: bool, expected_hash: str | None) -> _Plan:
+    """Everything but the write: the permission prompt shows this exact diff before anything changes.
+
+    A UTF-8 file (the common case) is edited as bytes: matches are found in the bytes read, and the new
+    file is written as slices of them around the replacements, so memory stays near the file's size. Other
+    encodings are decoded, replaced as text and encoded again chunk by chunk (about twice the size).
+    """
+    data, signature = _read(path, shown)
+    if expected_hash is not None and not _matches(expected_hash, data, signature):
         raise ToolError(
             f"{shown} changed on disk since you last read it, so this edit may be based on old content. "
             "Read it again with read_file, then redo the edit."
         )
     if is_binary(data[:BINARY_SNIFF_BYTES]):
         raise ToolError(binary_message(path))
-    text, encoding = decode_text(path, data)
-    old_m, new_m, count = _locate(text, old, new)
+    if bom_encoding(data) is None and _is_utf8(data):
+        buffer: str | bytes = data
+        encoding = "utf-8"
+    else:
+        buffer, encoding = decode_text(path, data)
+    del data
+    limit = 0 if replace_all else 1
+    old_m, new_m, count = _locate(buffer, old, new)
     if count == 0:
-        raise ToolError(_no_match_message(text, old, shown))
+        raise ToolError(_no_match_message(_as_text(buffer), old, shown))
     if count > 1 and not replace_all:
-        lines = _match_lines(text, old_m)
+        lines = _match_lines(buffer, old_m)
         listed = ", ".join(map(str, lines[:_MAX_LISTED_LINES])) + (", ..." if count > _MAX_LISTED_LINES else "")
         raise ToolError(
             f"old_text matches {count} times in {shown} (starting at lines {listed}). Include more "
             "surrounding lines in old_text to make it unique, or pass replace_all=true to change all of them."
         )
-    first_line = text.count("\n", 0, text.index(old_m)) + 1
-    updated = text.replace(old_m, new_m) if replace_all else text.replace(old_m, new_m, 1)
-    payload = encode_text(updated, encoding)
-    diff = unified_diff(text, updated, shown)  # difflib can be slow on big files: keep it off the loop
-    edit = _Edit(text, updated, count if replace_all else 1, first_line, hashlib.sha256(payload).hexdigest(), diff)
-    return edit, payload
+    first_line = buffer.count(_nl(buffer), 0, buffer.index(old_m)) + 1
+    if len(buffer) <= _WHOLE_DIFF_CHARS:
+        text = _as_text(buffer)
+        diff = unified_diff(text, _as_text(_replace(buffer, old_m, new_m, limit)), shown)
+    else:  # difflib over a whole big file costs many times its size in memory: diff the edited regions only
+        diff = region_diff(buffer, old_m, new_m, limit, shown)
+    payload: Callable[[], Iterable[bytes]]
+    if isinstance(buffer, bytes):
+        payload = functools.partial(_spliced, buffer, old_m, new_m, limit)
+    else:
+        payload = functools.partial(encode_chunks, _replace(buffer, old_m, new_m, limit), encoding)
+        del buffer  # only the new text is kept until it is written
+    return _Plan(payload, count if replace_all else 1, first_line, diff, signature)
 
 
-def _read(path: Path, shown: str) -> bytes:
+def _is_utf8(data: bytes) -> bool:
+    """Valid UTF-8, checked in pieces so a big file is never decoded whole just to find out."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), _UTF8_CHECK_BYTES):
+            decoder.decode(view[start : start + _UTF8_CHECK_BYTES])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _spliced(data: bytes, old: bytes, new: bytes, limit: int) -> Iterator[bytes]:
+    """The edited file as views into ``data`` with ``new`` between them: no second copy of the file.
+    UTF-8 is self-synchronising, so a byte match of valid UTF-8 always falls on character boundaries."""
+    view = memoryview(data)
+    cursor, done = 0, 0
+    pos = data.find(old)
+    while pos >= 0 and (limit == 0 or done < limit):
+        yield view[cursor:pos]  # type: ignore[misc]
+        yield new
+        cursor = pos + len(old)
+        done += 1
+        pos = data.find(old, cursor)
+    yield view[cursor:]  # type: ignore[misc]
+
+
+def _replace(buffer: Any, old: Any, new: Any, limit: int) -> Any:
+    return buffer.replace(old, new) if limit == 0 else buffer.replace(old, new, limit)
+
+
+def _as_text(buffer: str | bytes) -> str:
+    return buffer if isinstance(buffer, str) else buffer.decode("utf-8")
+
+
+def _nl(buffer: str | bytes) -> Any:
+    return "\n" if isinstance(buffer, str) else b"\n"
+
+
+def _matches(expected: str, data: bytes, signature: tuple[int, int, int] | None) -> bool:
+    """``expected`` is a SHA-256, or (for files read in streamed windows, never hashed whole) a stat
+    signature noted by read_file."""
+    if expected.startswith(STAT_PREFIX):
+        return expected == stat_token(signature)
+    return hashlib.sha256(data).hexdigest() == expected
+
+
+def _read(path: Path, shown: str) -> tuple[bytes, tuple[int, int, int] | None]:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -164,25 +259,34 @@ def _read(path: Path, shown: str) -> bytes:
             "Use bash (e.g. sed) for targeted changes."
         )
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read()
+            st = os.fstat(handle.fileno())
     except OSError as exc:
         raise ToolError(f"Cannot read {shown}: {exc.strerror or exc}.") from exc
+    return data, (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _locate(text: str, old: str, new: str) -> tuple[str, str, int]:
-    """Match old_text against the file's line endings: models send LF even when the file is CRLF."""
-    eol = _dominant_eol(text)
-    old_eol, new_eol = _with_eol(old, eol), _with_eol(new, eol)
-    count = text.count(old_eol)
+def _locate(buffer: Any, old: str, new: str) -> tuple[Any, Any, int]:
+    """Match old_text against the file's line endings: models send LF even when the file is CRLF.
+    ``buffer`` is the file's text, or its UTF-8 bytes (then the matches come back as bytes too)."""
+    as_bytes = not isinstance(buffer, str)
+
+    def as_buffer(text: str) -> Any:
+        return text.encode("utf-8") if as_bytes else text
+
+    eol = _dominant_eol(buffer)
+    old_eol, new_eol = as_buffer(_with_eol(old, eol)), as_buffer(_with_eol(new, eol))
+    count = buffer.count(old_eol)
     if count:
         return old_eol, new_eol, count
     # A mixed-ending file may contain the text exactly as sent.
-    return old, new, text.count(old)
+    return as_buffer(old), as_buffer(new), buffer.count(as_buffer(old))
 
 
-def _dominant_eol(text: str) -> str:
-    crlf = text.count("\r\n")
-    return "\r\n" if crlf and crlf >= text.count("\n") - crlf else "\n"
+def _dominant_eol(buffer: Any) -> str:
+    crlf = buffer.count("\r\n" if isinstance(buffer, str) else b"\r\n")
+    return "\r\n" if crlf and crlf >= buffer.count(_nl(buffer)) - crlf else "\n"
 
 
 def _with_eol(text: str, eol: str) -> str:
@@ -190,15 +294,16 @@ def _with_eol(text: str, eol: str) -> str:
     return normalized.replace("\n", eol) if eol != "\n" else normalized
 
 
-def _match_lines(text: str, needle: str) -> list[int]:
+def _match_lines(buffer: Any, needle: Any) -> list[int]:
     lines: list[int] = []
-    start = text.find(needle)
+    nl = _nl(buffer)
+    start = buffer.find(needle)
     line, pos = 1, 0
     while start >= 0:
-        line += text.count("\n", pos, start)
+        line += buffer.count(nl, pos, start)
         pos = start
         lines.append(line)
-        start = text.find(needle, start + len(needle))
+        start = buffer.find(needle, start + len(needle))
     return lines
 
 

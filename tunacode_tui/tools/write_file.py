@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -11,9 +12,10 @@ from tunacode_tui.tools.args import check_known, require_str
 from tunacode_tui.tools.base import Tool, ToolContext, ToolError, ToolOutput
 from tunacode_tui.tools.diffs import added_diff
 from tunacode_tui.tools.file_window import split_lines
-from tunacode_tui.tools.fileio import atomic_write
+from tunacode_tui.tools.fileio import WriteCancelled, atomic_write
 from tunacode_tui.tools.paths import display_path, resolve_path
 from tunacode_tui.tools.read_cache import get_file_hashes, get_read_cache
+from tunacode_tui.tools.settle import settle_in_thread
 
 
 class WriteFileTool(Tool):
@@ -48,7 +50,7 @@ class WriteFileTool(Tool):
         path = resolve_path(ctx, file_path, for_write=True)
         shown = display_path(ctx, path)
         data = content.encode("utf-8")
-        await asyncio.to_thread(_create, path, data, file_path)
+        await settle_in_thread(lambda stop: _create(path, data, file_path, stop))
         get_read_cache(ctx).invalidate(path)
         # The model knows exactly what it wrote, so a later update_file is not "stale".
         get_file_hashes(ctx)[str(path)] = hashlib.sha256(data).hexdigest()
@@ -60,12 +62,14 @@ class WriteFileTool(Tool):
         )
 
 
-def _create(path: Path, data: bytes, given: str) -> None:
+def _create(path: Path, data: bytes, given: str, stop: threading.Event | None = None) -> None:
     exists = _exists_message(given)
     if path.is_dir():
         raise ToolError(f"{given} is a folder; choose a file name inside it.")
     if path.exists() or path.is_symlink():
         raise ToolError(exists)
+    if stop is not None and stop.is_set():  # cancelled before anything was made: not even the folders
+        raise WriteCancelled("cancelled before the file was created")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
@@ -75,7 +79,7 @@ def _create(path: Path, data: bytes, given: str) -> None:
     except OSError as exc:
         raise ToolError(f"Cannot create the folders for {given}: {exc.strerror or exc}.") from exc
     try:
-        atomic_write(path, data, exclusive=True)
+        atomic_write(path, data, exclusive=True, stop=stop)
     except FileExistsError:
         raise ToolError(exists) from None
     except IsADirectoryError:

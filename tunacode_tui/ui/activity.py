@@ -11,6 +11,7 @@ from tunacode_tui.core.events import (
     AgentEvent,
     BatchFinished,
     BatchGrew,
+    BatchMeasured,
     BatchStarted,
     ToolCallFinished,
     ToolCallStarted,
@@ -59,6 +60,8 @@ class BatchRecord:
     calls: dict[str, CallRecord] = field(default_factory=dict)
     # Time at least one call ran (calls started early while the model streamed leave gaps); None: the span.
     active: float | None = None
+    # The batch re-run on request ("Measure speedup"): the only source of a speedup figure.
+    measured: BatchMeasured | None = None
 
     @property
     def span(self) -> float | None:
@@ -70,7 +73,8 @@ class BatchRecord:
         return self.active if self.active is not None and self.ended is not None else self.span
 
     @property
-    def speedup(self) -> float | None:
+    def overlap(self) -> float | None:
+        """As ``BatchFinished.overlap``: calls running at once on average (busy over wall), not a speedup."""
         wall = self.wall
         if wall is None:
             return None
@@ -102,9 +106,18 @@ def batch_message(record: BatchRecord) -> str:
         text = f"BATCH #{record.number}: Executing {names[0] if names else '1 tool'}"
     if record.wall is not None:
         text += f" — {record.status} in {seconds(record.wall)}"
-        if record.size > 1 and record.speedup is not None:
-            text += f", {record.speedup:.1f}x speedup"
+        if record.size > 1 and record.overlap is not None:
+            text += f", overlap {record.overlap:.1f}"
+        if record.measured is not None:
+            text += f", {measured_label(record.measured)}"
     return text
+
+
+def measured_label(measured: BatchMeasured) -> str:
+    """``measured speedup 1.2x`` (``unreliable`` when a file changed between the runs)."""
+    speedup = measured.speedup
+    figure = "n/a" if speedup is None else f"{speedup:.1f}x"
+    return f"measured speedup {figure}" + ("" if measured.reliable else " (unreliable)")
 
 
 
@@ -168,6 +181,11 @@ class ActivityLog:
             call.status = event.status
             call.result = event.result
             call.display = event.display
+            return record
+        if isinstance(event, BatchMeasured):
+            record = self.batches.get(event.batch)
+            if record is not None:
+                record.measured = event
             return record
         if isinstance(event, BatchFinished):
             record = self.batches.get(event.batch)

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from tunacode_tui.agent.loop import Agent
     from tunacode_tui.providers.registry import ProviderPool
     from tunacode_tui.session.journal import SessionJournal
+    from tunacode_tui.ui.screens.main import MainScreen
     from tunacode_tui.ui.widgets.notice_block import NoticeLevel
 
 
@@ -52,6 +53,7 @@ class TunaCodeApp(App[int]):
         resume: str | None = None,
         continue_latest: bool = False,
         journal: bool = True,
+        mcp_config: Path | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -72,11 +74,20 @@ class TunaCodeApp(App[int]):
         self.pool = pool
         # Tool calls run as this app's workers, grouped by batch; the factory hands it to every agent.
         self.spawner = WorkerSpawner(self)
+        from tunacode_tui.ui.mcp_control import McpControl
+
+        self.mcp = McpControl(self, config, self.root, self._conversation, mcp_config)
 
     @property
     def journal(self) -> SessionJournal | None:
         """The open conversation's journal (what the app closes at exit; tests read it)."""
         return self.session.journal if self.session is not None else None
+
+    def _conversation(self) -> MainScreen | None:
+        """The main screen, wherever it is in the stack (a modal may be above it): MCP news goes there."""
+        from tunacode_tui.ui.screens.main import MainScreen
+
+        return next((s for s in reversed(self.screen_stack) if isinstance(s, MainScreen)), None)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._first_frame_shown)
@@ -91,10 +102,11 @@ class TunaCodeApp(App[int]):
         """The screen is up: now pay for the provider SDK import, in a thread, before the user needs it."""
         marker = os.environ.get("TUNACODE_FIRST_FRAME_FILE")
         if marker:  # benchmarks/startup.py and a test read this: when, and with which SDKs loaded
-            loaded = sorted(name for name in ("openai", "anthropic") if name in sys.modules)
+            loaded = sorted(name for name in ("openai", "anthropic", "mcp") if name in sys.modules)
             Path(marker).write_text(json.dumps({"time": time.time(), "sdks": loaded}))
         if not self.setup_first:
             self._start_preload()
+            self.mcp.start()
 
     def _start_preload(self) -> None:
         # While the thread imports, the event loop waits for the GIL at every hand-over, up to the switch interval
@@ -129,23 +141,29 @@ class TunaCodeApp(App[int]):
 
     def _setup_done(self, saved: bool | None) -> None:
         if saved:
+            from tunacode_tui.config.paths import config_file
+
             self.model_name = None  # the model just chosen wins over a --model given before setup
-            self.open_chat()
+            self.open_chat([("info", f"Saved your settings to {config_file()} (mode 0600).")])
             self._start_preload()
+            self.call_after_refresh(self.mcp.start)
         else:
             self.exit(0)
 
-    def open_chat(self) -> None:
+    def open_chat(self, first: list[tuple[NoticeLevel, str]] | None = None) -> None:
         from tunacode_tui.ui.screens.main import MainScreen
 
         # Shown in the chat once it opens: resume results, journal problems, a start-up error.
-        notices: list[tuple[NoticeLevel, str]] = []
+        notices: list[tuple[NoticeLevel, str]] = [*(first or []), *(("warning", w) for w in self.config.warnings)]
         agent: Agent | None = None
         try:
             agent = self.build_agent(notices)
         except Exception as exc:  # a bad model name or session file: show it in the chat, keep the app usable
-            notices.insert(0, ("error", f"{exc}"))
-            self.session = SessionContext(self.config, self.root, self.reopen_session, notices=notices)
+            notices.insert(0, ("error", f"{exc} The chat cannot send anything until a model works: choose one "
+                                        "with /model (or /model NAME)."))
+            self.session = SessionContext(self.config, self.root, self.reopen_session, mcp=self.mcp,
+                                          keep_history=self.use_journal, notices=notices,
+                                          start=self.start_on_model)
         assert self.session is not None
         self.agent = agent
         self.push_screen(MainScreen(agent, self.session))
@@ -167,10 +185,22 @@ class TunaCodeApp(App[int]):
             bundle = open_session_agent(self.config, model=self.model_name, root=self.root, pool=self.pool,
                                         journal_enabled=self.use_journal, spawner=self.spawner)
         notices += [("warning", warning) for warning in bundle.warnings]
-        self.session = SessionContext(self.config, self.root, self.reopen_session, journal=bundle.journal,
+        self.session = SessionContext(self.config, self.root, self.reopen_session, mcp=self.mcp,
+                                      keep_history=self.use_journal, journal=bundle.journal,
                                       resumed=bundle.resumed, notices=notices)
         bundle.agent.state.yolo = self.yolo
+        bundle.agent.add_tools(self.mcp.tools())  # servers that are already up (none on the first open)
         return bundle.agent
+
+    def start_on_model(self, model: str) -> tuple[Agent, SessionContext]:
+        """``/model NAME`` after a start-up that built no agent (a bad model name): the conversation this run
+        would have opened, on ``NAME``. Raises (with a message to show) when that fails too."""
+        self.model_name = model
+        notices: list[tuple[NoticeLevel, str]] = []
+        agent = self.build_agent(notices)
+        assert self.session is not None
+        self.agent = agent
+        return agent, self.session
 
     def reopen_session(self, session_id: str) -> str | None:
         """``/resume ID``: swap the main screen for one on the chosen session. Returns an error to show,
@@ -185,10 +215,12 @@ class TunaCodeApp(App[int]):
             return f"Could not resume {session_id}: {exc}"
         if self.journal is not None:
             self.journal.close()
-        self.session = SessionContext(self.config, self.root, self.reopen_session, journal=bundle.journal,
+        self.session = SessionContext(self.config, self.root, self.reopen_session, mcp=self.mcp,
+                                      keep_history=self.use_journal, journal=bundle.journal,
                                       resumed=bundle.resumed,
                                       notices=[("warning", warning) for warning in bundle.warnings])
         bundle.agent.state.yolo = self.yolo
+        bundle.agent.add_tools(self.mcp.tools())  # the MCP servers outlive the conversation
         self.agent = bundle.agent
         self.switch_screen(MainScreen(bundle.agent, self.session))
         return None
@@ -212,6 +244,7 @@ class TunaCodeApp(App[int]):
                                session_id=self.journal.id if self.journal is not None else None)
 
     async def on_unmount(self) -> None:
+        await self.mcp.aclose()  # each server's stop is bounded: exit never hangs on one
         if self.journal is not None:
             self.journal.close()
         await self.pool.aclose()
@@ -228,11 +261,12 @@ def make_app(
     resume: str | None = None,
     continue_latest: bool = False,
     journal: bool = True,
+    mcp_config: Path | None = None,
 ) -> TunaCodeApp:
     """The one way to build the app, shared by ``tunacode`` and the tests."""
     return TunaCodeApp(
         config, model=model, root=root, setup=setup, yolo=yolo, pool=pool, resume=resume,
-        continue_latest=continue_latest, journal=journal,
+        continue_latest=continue_latest, journal=journal, mcp_config=mcp_config,
     )
 
 
@@ -245,9 +279,11 @@ def run_app(
     yolo: bool = False,
     resume: str | None = None,
     continue_latest: bool = False,
+    mcp_config: Path | None = None,
 ) -> int:
     app = make_app(config, model=model, root=root, setup=setup, yolo=yolo, resume=resume,
-                   continue_latest=continue_latest)
+                   continue_latest=continue_latest, mcp_config=mcp_config)
+    _end_commands_on_hangup(app)
     heap.KEEPER.enable()  # the real app only: see ui/heap.py
     app.run()
     # The alternate screen is gone: leave the conversation in the terminal's own scrollback, to scroll and copy.
@@ -256,3 +292,33 @@ def run_app(
         sys.stdout.write(transcript)
         sys.stdout.flush()
     return app.return_code or 0
+
+
+def _end_commands_on_hangup(app: App[Any]) -> None:
+    """Closing the terminal sends SIGHUP, whose default kills us at once and leaves running bash commands
+    (each in its own session) under PID 1. Kill their groups first, then exit; a dead terminal can make a
+    clean exit hang, so a watchdog ends the process after a few seconds regardless."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "SIGHUP"):
+        return
+
+    def die_of_hangup() -> None:
+        # The default action, as if we had never caught it: the exit status says "hang-up".
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGHUP)
+
+    def on_hangup(signum: int, frame: object) -> None:
+        from tunacode_tui.tools.bash import kill_running_commands
+
+        kill_running_commands()
+        watchdog = threading.Timer(5.0, die_of_hangup)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            app.call_later(app.exit, None, 128 + signum)
+        except Exception:
+            die_of_hangup()
+
+    signal.signal(signal.SIGHUP, on_hangup)

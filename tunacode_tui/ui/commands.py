@@ -30,6 +30,20 @@ class Command:
     def method(self) -> str:
         return "command_" + self.name.lstrip("/")
 
+    @property
+    def plain_help(self) -> str:
+        """The help without Markdown marks, for places that show text as is (the command palette)."""
+        return self.help.replace("`", "")
+
+
+def table_cell(text: str) -> str:
+    """``text`` safe in a Markdown table cell: a ``|`` would end the cell (even inside backticks) and
+    ``<word>`` would be taken for HTML and vanish."""
+    pieces = text.split("`")
+    # Outside code spans (even pieces) a backslash escapes ``<``; inside, only the table's ``\|`` works.
+    pieces = [p.replace("<", "\\<") if i % 2 == 0 else p for i, p in enumerate(pieces)]
+    return "`".join(pieces).replace("|", "\\|")
+
 
 COMMANDS: tuple[Command, ...] = (
     Command("/help", "/help", "Show the commands and keys."),
@@ -46,7 +60,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("/dump", "/dump", "Show the message history with per-message token counts."),
     Command("/resume", "/resume [ID]", "List this folder's saved sessions, or reopen one by ID (or prefix)."),
     Command("/export", "/export [path]", "Write the conversation as Markdown (default: tunacode-<session>.md)."),
-    Command("/analytics", "/analytics tools", "Per-tool calls, failures and timings; batch speedups.", ("tools",)),
+    Command("/analytics", "/analytics tools", "Tool calls, failures, timings; batch overlap, measured speedups.",
+            ("tools",)),
+    Command("/mcp", "/mcp [approve]", "MCP servers: state, tools (read-only or not), last error; `approve` "
+            "asks again about the project's servers.", ("approve",)),
     Command("/exit", "/exit", "Quit TunaCode."),
 )
 
@@ -103,7 +120,7 @@ class SlashCommandsProvider(Provider):
         if runner is None:
             return
         for command in COMMANDS:
-            yield DiscoveryHit(command.usage, self._action(runner, command), help=command.help)
+            yield DiscoveryHit(command.usage, self._action(runner, command), help=command.plain_help)
 
     async def search(self, query: str) -> Hits:
         runner = self._runner()
@@ -114,4 +131,4 @@ class SlashCommandsProvider(Provider):
             score = matcher.match(command.usage)
             if score > 0:
                 yield Hit(score, matcher.highlight(command.usage), self._action(runner, command),
-                          text=command.usage, help=command.help)
+                          text=command.usage, help=command.plain_help)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tunacode_tui.core.state import SessionState
 from tunacode_tui.providers.catalog import format_cost
 
 
@@ -45,3 +46,13 @@ def fit_summary(summary: str, limit: int) -> str:
 def one_line(text: str, limit: int) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: max(0, limit - 1)] + "…"
+
+
+def request_summary(state: SessionState) -> str:
+    """One line on what the model requests cost, with the compaction summaries named apart, so a user sees
+    that a paid compaction is in the totals (it is a request like any other)."""
+    line = f"{state.requests} model requests, {tokens(state.usage.total_tokens)} tokens, {cost(state.cost.value)}"
+    if state.compactions:
+        line += (f"; {state.compactions} of them compaction summaries: "
+                 f"{tokens(state.compaction_usage.total_tokens)} tokens, {cost(state.compaction_cost.value)}")
+    return line + "."

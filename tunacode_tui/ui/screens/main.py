@@ -12,7 +12,6 @@ sees this screen through a Protocol. Neither this module nor the commands import
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import getters, on
@@ -32,7 +31,9 @@ from tunacode_tui.core.events import (
     AssistantMessageAdded,
     BatchFinished,
     BatchGrew,
+    BatchMeasured,
     BatchStarted,
+    ContextTrimmed,
     Notice,
     PermissionDecision,
     PermissionRequested,
@@ -42,8 +43,11 @@ from tunacode_tui.core.events import (
     ToolCallFinished,
     ToolCallStarted,
     TurnEnded,
+    TurnStarted,
     UsageUpdated,
 )
+from tunacode_tui.core.messages import TextPart
+from tunacode_tui.session.prompt_history import PromptHistory
 from tunacode_tui.ui import format as fmt
 from tunacode_tui.ui import heap
 from tunacode_tui.ui.activity import ActivityLog, BatchRecord, batch_message
@@ -120,7 +124,6 @@ class MainScreen(Screen[None]):
         self._last_error = ""
         self._batch_notices: dict[int, NoticeBlock] = {}
         self._streamed = False  # whether the current request's text arrived as deltas
-        self._sink: Callable[[AgentEvent], None] = self._post_event
         self._heap_timer: Timer | None = None
         self._pruned_at_full_settle = 0  # the chat's pruned-block count at the last full settle (ui/heap.py)
         self._last_interrupt = -QUIT_PRESS_SECONDS  # monotonic time of the last Ctrl+C that could quit
@@ -131,7 +134,8 @@ class MainScreen(Screen[None]):
             with Vertical(id="chat-column"):
                 yield ChatLog(id="chat")
                 yield CompletionMenu(id="completions")
-                yield PromptInput(id="prompt", root=self.session.root, placeholder=PLACEHOLDER)
+                yield PromptInput(id="prompt", root=self.session.root, placeholder=PLACEHOLDER,
+                                  history=PromptHistory(self.session.root) if self.session.keep_history else None)
             with Vertical(id="side"):
                 yield ToolActivity(id="activity")
                 yield ContextGauge(id="gauge")
@@ -146,10 +150,19 @@ class MainScreen(Screen[None]):
         for level, text in self.session.notices:
             await self.chat.add_notice(text, level)
         self.session.notices.clear()
-        agent = self.agent
-        if agent is None:
-            return
-        self._sink = self._post_event
+        if self.agent is not None:
+            await self._start_agent(self.agent)
+
+    async def attach(self, agent: Agent, session: SessionContext) -> None:
+        """An agent for a screen that opened without one (``/model`` after a bad start-up model)."""
+        self.agent, self.session = agent, session
+        for level, text in session.notices:
+            await self.chat.add_notice(text, level)
+        session.notices.clear()
+        await self._start_agent(agent)
+
+    async def _start_agent(self, agent: Agent) -> None:
+        agent.set_sink(self.emit)
         info = agent.model_info
         self.app.sub_title = agent.model.full_name
         self.gauge.model = agent.model.full_name
@@ -172,8 +185,8 @@ class MainScreen(Screen[None]):
             return ""
 
     def emit(self, event: AgentEvent) -> None:
-        """The agent's event sink (journaled, then posted to this screen)."""
-        self._sink(event)
+        """The agent's event sink for a turn: posted to this screen (the journal listens on the agent)."""
+        self._post_event(event)
 
     def _post_event(self, event: AgentEvent) -> None:
         # The loop runs on the app's event loop, so posting is enough: no call_from_thread.
@@ -184,10 +197,14 @@ class MainScreen(Screen[None]):
         assert self.agent is not None
         state = self.agent.state
         await self.show_history()
+        # The rows the pane showed live: none from before a /clear (the analytics still count those).
         for batch in state.batches:
-            self.activity_log.apply(batch)
+            if batch.batch >= state.activity_start:
+                self.activity_log.apply(batch)
         for call in state.calls:
             self.activity_log.apply(call)
+        for measured in state.measurements.values():
+            self.activity_log.apply(measured)
         for record in self.activity_log.batches.values():
             await self.activity.show_batch(record)
         await self.chat.add_notice(
@@ -199,8 +216,9 @@ class MainScreen(Screen[None]):
         shown = [m for m in self.agent.state.messages if (m.role == "user" and not m.tool_results) or
                  (m.role == "assistant" and m.text.strip())]
         for message in shown[-self.chat.max_blocks // 2:]:
-            if message.role == "user":
-                await self.chat.add_user(message.text)
+            if message.role == "user":  # the prompt as typed, not the @files attached to it
+                await self.chat.add_user(message.parts[0].text if isinstance(message.parts[0], TextPart)
+                                         else message.text)
             else:
                 await self.chat.add_answer(message.text)
 
@@ -362,18 +380,23 @@ class MainScreen(Screen[None]):
                     await chat.end_answer()
                 elif event.message.text.strip():  # not streamed (streaming off): the whole answer at once
                     await chat.add_answer(event.message.text)
-            case BatchStarted() | BatchGrew() | ToolCallStarted() | ToolCallFinished() | BatchFinished():
+            case (BatchStarted() | BatchGrew() | ToolCallStarted() | ToolCallFinished() | BatchFinished()
+                  | BatchMeasured()):
                 await self._activity_event(event)
             case UsageUpdated():
                 self.gauge.show_context(event.context_tokens, event.context_window)
                 self.gauge.show_usage(event.turn_usage.total_tokens, event.turn_cost,
                                       event.session_usage.total_tokens, event.session_cost)
+            case ContextTrimmed():
+                self.gauge.note_trim(event.kind, event.count)
             case Notice():
                 if event.level == "error":
                     self._last_error = event.text
                 await chat.add_notice(event.text, event.level)
             case PermissionRequested():
                 self._ask_permission(event)
+            case TurnStarted(attachments=files) if files:
+                chat.show_attachments(files)
             case TurnEnded():
                 await self._turn_ended(event)
 
@@ -385,7 +408,7 @@ class MainScreen(Screen[None]):
         self._sync_inspector(record)
         if isinstance(event, ToolCallFinished) and event.call_id in record.calls:
             await self.chat.add_tool_call(record.calls[event.call_id])
-        if self.show_thoughts and isinstance(event, BatchStarted | BatchGrew | BatchFinished):
+        if self.show_thoughts and isinstance(event, BatchStarted | BatchGrew | BatchFinished | BatchMeasured):
             # One line per batch, updated as it grows and when it ends.
             line = self._batch_notices.get(record.number)
             if line is None:
@@ -501,4 +524,4 @@ class MainScreen(Screen[None]):
     def _inspect_batch(self, event: ToolActivity.BatchSelected) -> None:
         from tunacode_tui.ui.screens.batch_inspector import BatchInspectorScreen
 
-        self.app.push_screen(BatchInspectorScreen(event.record))
+        self.app.push_screen(BatchInspectorScreen(event.record, agent=self.agent, busy=lambda: self.busy))

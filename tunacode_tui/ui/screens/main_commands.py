@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from textual.binding import Binding, BindingType
 
+from tunacode_tui.core.events import SettingsChanged
 from tunacode_tui.core.messages import Message, Usage
 from tunacode_tui.ui import commands
 from tunacode_tui.ui import format as fmt
@@ -50,6 +51,7 @@ class ClearedHistory:
     todos: list[dict[str, Any]]
     batches: list[BatchRecord]
     at: float
+    activity_start: int = 0
 
 
 def _on_off(value: str, current: bool) -> bool | None:
@@ -77,6 +79,7 @@ class CommandHost(Protocol):
     def busy(self) -> bool: ...
 
     def start_compaction(self, focus: str) -> None: ...
+    async def attach(self, agent: Agent, session: SessionContext) -> None: ...
     def refresh_context(self) -> None: ...
     def show_totals(self) -> None: ...
     async def clear_view(self) -> None: ...
@@ -126,13 +129,15 @@ class MainCommands:
         return True
 
     def _journal_settings(self, **changes: object) -> None:
-        if self.session.journal is not None:
-            self.session.journal.settings(**changes)
+        """Announce a per-session choice; the journal, a listener of the agent, records it."""
+        assert self.agent is not None
+        self.agent.publish(SettingsChanged(dict(changes), time.monotonic()))
 
     # -- the commands -------------------------------------------------------------------------
     async def command_help(self, argument: str) -> None:
         lines = ["### Commands", "", "| Command | What it does |", "| --- | --- |"]
-        lines += [f"| `{c.usage}` | {c.help} |" for c in commands.COMMANDS]
+        cell = commands.table_cell
+        lines += [f"| `{cell(c.usage)}` | {cell(c.help)} |" for c in commands.COMMANDS]
         lines += ["", "### Keys", "", "| Key | What it does |", "| --- | --- |"]
         for binding in self.screen.BINDINGS:
             assert isinstance(binding, Binding)
@@ -149,8 +154,9 @@ class MainCommands:
         self.cleared = None
         if state.messages and not everything:  # a reset of the totals cannot be undone; the history can
             self.cleared = ClearedHistory(list(state.messages), copy.deepcopy(state.todos),
-                                          self.screen.activity_records(), time.monotonic())
+                                          self.screen.activity_records(), time.monotonic(), state.activity_start)
         self.agent.clear(reset_totals=everything)
+        self.agent.state.activity_start = self.agent.state.next_batch  # as a replayed "clear" record does
         await self.screen.clear_view()
         self.screen.refresh_context()
         self.screen.show_totals()
@@ -172,6 +178,7 @@ class MainCommands:
         if self.agent is None or self.screen.busy:
             return
         self.agent.restore_history(cleared.messages, cleared.todos)
+        self.agent.state.activity_start = cleared.activity_start
         await self.screen.clear_view()
         await self.screen.show_history()
         await self.screen.show_batches(cleared.batches)
@@ -233,10 +240,20 @@ class MainCommands:
         except ConfigurationError as exc:
             await self.chat.add_notice(str(exc), "error")
             return
-        if self.agent is None:
-            await self.chat.add_notice("No agent is running; restart with --model to use this model.", "error")
-            return
-        self.agent.set_model(ref)
+        if self.agent is None:  # the start-up model was unusable: start the conversation on this one
+            if self.session.start is None:
+                await self.chat.add_notice("No conversation is open: restart with --model to use this model.",
+                                           "error")
+                return
+            try:
+                agent, session = self.session.start(ref.full_name)
+            except Exception as exc:  # still unusable (no key, bad session file): say why, stay as we are
+                await self.chat.add_notice(f"Could not start on {ref.full_name}: {exc}", "error")
+                return
+            await self.screen.attach(agent, session)
+        else:
+            self.agent.set_model(ref)
+        assert self.agent is not None
         info = self.agent.model_info
         self.screen.app.sub_title = ref.full_name
         self.screen.gauge.model = ref.full_name
@@ -314,20 +331,26 @@ class MainCommands:
             return
         assert self.agent is not None
         from tunacode_tui.session.analytics import format_seconds, tool_analytics
+        from tunacode_tui.ui.format import request_summary
 
-        stats = tool_analytics(self.agent.state.calls, self.agent.state.batches)
+        state = self.agent.state
+        stats = tool_analytics(state.calls, state.batches, state.measurements.values())
         if not stats.tools:
-            await self.chat.add_notice("No tool calls yet.", "info")
+            await self.chat.add_notice(f"No tool calls yet. {request_summary(self.agent.state)}", "info")
             return
         lines = ["### Tool analytics", "", "| Tool | Calls | Failed | Mean | p95 |",
                  "| --- | ---: | ---: | ---: | ---: |"]
         lines += [f"| {t.name} | {t.calls} | {t.failures} | {format_seconds(t.mean)} | {format_seconds(t.p95)} |"
                   for t in stats.tools]
-        speedup = "none yet" if stats.mean_speedup is None else f"{stats.mean_speedup:.2f}x (measured)"
         lines += [
             "",
-            f"{stats.total_calls} calls in {stats.batches} batches, mean batch size {stats.mean_batch_size:.1f}; "
-            f"{stats.parallel_batches} parallel batches, mean speedup {speedup}.",
+            f"{stats.total_calls} calls in {stats.batches} batches, mean batch size {stats.mean_batch_size:.1f}.",
+            "",
+            stats.overlap_line() + ".",
+            "",
+            stats.measured_line() + ".",
+            "",
+            request_summary(self.agent.state),
         ]
         await self.chat.add_markdown("\n".join(lines))
 
@@ -376,6 +399,22 @@ class MainCommands:
             await self.chat.add_notice(f"Could not write {target}: {exc.strerror or exc}.", "error")
             return
         await self.chat.add_notice(f"Exported the conversation to {written}.", "info")
+
+    async def command_mcp(self, argument: str) -> None:
+        from tunacode_tui.agent.mcp_servers import status_table
+
+        mcp = self.session.mcp
+        if mcp is None:
+            await self.chat.add_notice("MCP servers are not available in this view.", "error")
+            return
+        if argument.lower() == "approve":
+            if not mcp.ask():
+                await self.chat.add_notice("No project MCP servers are waiting for an answer.", "info")
+            return
+        if argument:
+            await self.chat.add_notice("Usage: /mcp [approve]", "error")
+            return
+        await self.chat.add_markdown(status_table(mcp.statuses()))
 
     async def command_exit(self, argument: str) -> None:
         self.screen.app.exit(0)

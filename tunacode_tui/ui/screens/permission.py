@@ -1,4 +1,5 @@
-"""Asking before a write or a shell command: Yes, Yes always for this tool, or No (optionally saying why)."""
+"""Asking before a write or a shell command: Yes; Yes always (for bash, this command's prefix in this project;
+for other tools, the tool for this session); or No (optionally saying why)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from tunacode_tui.core.events import PermissionDecision
+from tunacode_tui.core.permission_rules import COMMAND_TOOLS, suggest_rule
 from tunacode_tui.ui.highlighting import describe_request
 
 
@@ -38,6 +40,8 @@ class PermissionScreen(ModalScreen[PermissionDecision]):
         self.summary = summary
         self.preview = preview
         self.args = args or {}
+        # What "always" remembers; None for a compound shell command, which is asked about every time.
+        self.rule = suggest_rule(tool, self.args)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -49,14 +53,26 @@ class PermissionScreen(ModalScreen[PermissionDecision]):
             yield Input(placeholder="No: tell the model why (optional), then Enter", id="reason")
             with Horizontal(id="buttons"):
                 yield Button("Yes (y)", id="yes", variant="success")
-                yield Button(f"Yes, always for {self.tool} (a)", id="always", variant="primary")
+                if self.rule is None:
+                    pass
+                elif self.tool in COMMAND_TOOLS:
+                    inner = self.rule[len(self.tool) + 1 : -1]  # bash(git status:*) -> git status:*
+                    yield Button(Content.assemble("Always ", (inner, "bold"), " (a)"), id="always",
+                                 variant="primary",
+                                 tooltip=f"Allow {self.rule} from now on; saved to this project's "
+                                         ".tunacode/settings.json")
+                else:
+                    yield Button(f"Yes, always for {self.tool} (a)", id="always", variant="primary")
                 yield Button("No (n)", id="no", variant="error")
 
     def action_decide(self, choice: str) -> None:
         if choice == "yes":
             self.dismiss(PermissionDecision(True))
         elif choice == "always":
-            self.dismiss(PermissionDecision(True, always=True))
+            if self.rule is None:
+                return  # a compound command: no rule can safely cover it
+            rule = self.rule if self.tool in COMMAND_TOOLS else None
+            self.dismiss(PermissionDecision(True, always=True, rule=rule))
         else:
             self.dismiss(PermissionDecision(False, reason=self.reason.value.strip()))
 

@@ -97,7 +97,8 @@ class SetupScreen(Screen[bool]):
             yield Input(DEFAULT_MODELS["anthropic"], id="model")
             yield Label("Base URL (optional; required for OpenAI-compatible)", classes="field")
             yield Input(placeholder="https://…", id="base-url")
-            yield Static(Content(f"Saved to {_home_relative(config_file())} (mode 0600)."), classes="note", id="where")
+            yield Static(Content(f"Written to {_home_relative(config_file())} (mode 0600) when you save."),
+                         classes="note", id="where")
             yield Static("", id="problem")
             with Horizontal(id="buttons"):
                 yield Button("Save and start", id="save", variant="primary")
@@ -117,11 +118,12 @@ class SetupScreen(Screen[bool]):
         required = PROVIDER_INFO[provider].key_required
         self.key.placeholder = "sk-…" if required else "optional for a local server"
         self._describe_key(provider)
+        self._clear_problem()  # it was about the previous provider's answers
 
     def _describe_key(self, provider: str) -> None:
         variable = PROVIDER_INFO[provider].key_env
         note = ""
-        if os.environ.get(variable):
+        if os.environ.get(variable) or self.config.captured.get(variable):
             note = f"{variable} is set in your environment; it takes precedence over a key saved here."
         key_note = self.query_one("#key-note", Static)
         key_note.update(Content(note))
@@ -143,11 +145,19 @@ class SetupScreen(Screen[bool]):
             self._show_problem(f"Could not write the config file: {exc.strerror or exc}. Check the folder's "
                                "permissions, or set TUNACODE_CONFIG to a writable path.")
             return
+        from tunacode_tui.config.paths import config_file
+
+        self._clear_problem()
+        self.query_one("#where", Static).update(Content(f"Saved to {_home_relative(config_file())} (mode 0600)."))
         self.dismiss(True)
 
     def _show_problem(self, text: str) -> None:
         self.problem.update(Content(f"✗ {text}"))
         self.problem.add_class("-shown")
+
+    def _clear_problem(self) -> None:
+        self.problem.update(Content(""))
+        self.problem.remove_class("-shown")
 
     @on(Button.Pressed, "#leave")
     def action_leave(self) -> None:

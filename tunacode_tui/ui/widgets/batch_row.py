@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import events
 from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.style import Style
@@ -16,8 +17,9 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 class BatchRow(Widget):
-    """``#3  3 calls  PARALLEL  0.21s  2.8x  ✓`` and its calls. Status shows as a ``-running``,
-    ``-done``, ``-failed`` or ``-cancelled`` class; ``-highlight`` marks the pane's cursor."""
+    """``#3  3 calls  PARALLEL  0.21s  overlap 2.8  ✓`` and its calls; ``speedup 1.2x`` replaces the
+    overlap once the batch was re-run and measured. Status shows as a ``-running``, ``-done``, ``-failed`` or
+    ``-cancelled`` class; ``-highlight`` marks the pane's cursor."""
 
     DEFAULT_CSS = """
     BatchRow {
@@ -82,11 +84,17 @@ class BatchRow(Widget):
         kind = {"done": "ok", "failed": "bad"}.get(status, "warn")
         return STATUS_ICONS[status], kind
 
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # Layout asks for the height with the real content width before the first render: keep it, so the
+        # first frame (a resumed session's rows, a new batch) is laid out at that width, not a guess.
+        self._content_width = width
+        return super().get_content_height(container, viewport, width)
+
     def on_resize(self, event: events.Resize) -> None:
         # Read the width here, not in render: ``self.size`` asks the screen's compositor for this widget's
         # region, which rebuilds its map of every widget after a scroll (seconds in a long session).
         width = event.size.width - self.styles.gutter.width
-        if width != self._content_width:  # a render before the first layout used the 40-column guess
+        if width != self._content_width:
             self._content_width = width
             self.refresh()
 
@@ -104,17 +112,34 @@ class BatchRow(Widget):
             parts += ["  ", (f"{mark} running", self._style(kind))]
         else:
             parts.append(f"  {fmt.seconds(record.wall or 0.0)}")
-            if record.size > 1 and record.speedup is not None:
-                parts.append(f"  {record.speedup:.1f}x")
-            parts += ["  ", (mark, self._style(kind))]
+            tail: list[tuple[str, Style] | str] = ["  ", (mark, self._style(kind))]
             if record.status == "cancelled":
-                parts.append(("  cancelled", self._style("warn")))
+                tail.append(("  cancelled", self._style("warn")))
+            # On a narrow pane the figure shortens, then goes (the inspector shows it in full): a header that
+            # wraps would push the calls out of line.
+            for figure in self._figures(record):
+                if Content.assemble(*parts, figure, *tail).cell_length <= width:
+                    parts.append(figure)
+                    break
+            parts += tail
         lines = [Content.assemble(*parts)]
         calls = list(record.calls.values())
         name_width = max((len(c.name) for c in calls), default=0)
         for call in calls:
             lines.append(self._call_line(call, name_width, width))
         return Content("\n").join(lines)
+
+    @staticmethod
+    def _figures(record: BatchRecord) -> list[str]:
+        """``speedup 1.2x`` once measured (``?`` when a file changed between runs), else ``overlap 2.8``;
+        then their short forms, for a narrow pane."""
+        measured = record.measured
+        if measured is not None and measured.speedup is not None:
+            doubt = "" if measured.reliable else "?"
+            return [f"  speedup {measured.speedup:.1f}x{doubt}", f"  sp {measured.speedup:.1f}x{doubt}"]
+        if record.size > 1 and record.overlap is not None:
+            return [f"  overlap {record.overlap:.1f}", f"  ovl {record.overlap:.1f}"]
+        return []
 
     def _call_line(self, call: CallRecord, name_width: int, width: int) -> Content:
         mark, kind = self._status_mark(call.status)

@@ -24,6 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.widgets.markdown import MarkdownFence
 
+from tunacode_tui.core.events import AttachedFile
 from tunacode_tui.ui.activity import CallRecord
 from tunacode_tui.ui.widgets.assistant_message import AssistantMessage
 from tunacode_tui.ui.widgets.notice_block import NoticeBlock, NoticeLevel
@@ -196,6 +197,12 @@ class ChatLog(VerticalScroll):
     async def add_user(self, prompt: str) -> None:
         await self.end_answer()
         await self.add_block(UserMessage(prompt))
+
+    def show_attachments(self, files: list[AttachedFile]) -> None:
+        """The files the last prompt attached with ``@``, as chips under it."""
+        prompts = self.query(UserMessage)
+        if prompts:
+            prompts.last().show_attachments(files)
 
     async def append_answer(self, fragment: str) -> None:
         """A text delta: buffered by the answer, which re-renders at most every ``FLUSH_INTERVAL``."""

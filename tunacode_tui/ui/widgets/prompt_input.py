@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
+from tunacode_tui.session.prompt_history import PromptHistory
 from tunacode_tui.ui.completion import Completion, complete
 
 
@@ -58,14 +59,17 @@ class PromptInput(TextArea):
         def control(self) -> PromptInput:
             return self.prompt
 
-    def __init__(self, *, root: Path, id: str | None = None, placeholder: str = "") -> None:
+    def __init__(self, *, root: Path, id: str | None = None, placeholder: str = "",
+                 history: PromptHistory | None = None) -> None:
         super().__init__(
             id=id, soft_wrap=True, tab_behavior="focus", show_line_numbers=False, compact=False,
             highlight_cursor_line=False, placeholder=placeholder,
         )
         self.root = root
         # Not ``history``: TextArea's undo history has that name.
-        self.prompt_history: list[str] = []
+        # Shared with ``history`` (kept across sessions for this project) when one is given.
+        self._saved_history = history
+        self.prompt_history: list[str] = history.entries if history is not None else []
         self._history_index: int | None = None
         self._draft = ""
         self._completion: Completion | None = None
@@ -153,7 +157,10 @@ class PromptInput(TextArea):
         text = self.text.strip()
         if not text:
             return
-        if not self.prompt_history or self.prompt_history[-1] != text:
+        if self._saved_history is not None:
+            self._saved_history.add(text)
+            self.prompt_history = self._saved_history.entries
+        elif not self.prompt_history or self.prompt_history[-1] != text:
             self.prompt_history.append(text)
         self._history_index = None
         self._draft = ""

@@ -1,0 +1,265 @@
+"""MCP server entries: the user's ``mcp_servers``, a project's ``.tunacode/mcp.json`` or ``.mcp.json``, and
+``--mcp-config FILE``, all in the entry shape Claude Code's ``mcpServers`` uses, so a user's existing
+entries can be pasted as they are.
+
+Plain data and file reading only (no ``mcp`` import): start-up parses this, the servers start later.
+A project's servers are code someone else chose to run on this machine, so they start only once the user
+has approved that exact file (``ProjectApprovals``), or, headless, with ``--allow-project-mcp``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+# Where a project's servers are read from, first found wins (``.mcp.json`` is what peers read).
+PROJECT_FILES = (Path(".tunacode") / "mcp.json", Path(".mcp.json"))
+DEFAULT_CALL_TIMEOUT = 120.0
+DEFAULT_STARTUP_TIMEOUT = 30.0
+_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+Source = Literal["user", "project", "cli"]
+
+
+class McpConfigError(ValueError):
+    """An MCP entry cannot be used; the message names the file, the server and what to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class McpServerConfig:
+    """One server. ``transport`` is ``"stdio"`` (command, args, env, cwd) or ``"http"`` (url, headers)."""
+
+    name: str
+    transport: Literal["stdio", "http"]
+    command: str = ""
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: str | None = None
+    url: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    # True: every tool is read-only; False: none is, whatever the server's hints say; a list: these tools
+    # are read-only in addition to the ones the server marks ``readOnlyHint: true``; None: the hints alone.
+    read_only: bool | tuple[str, ...] | None = None
+    timeout: float = DEFAULT_CALL_TIMEOUT
+    startup_timeout: float = DEFAULT_STARTUP_TIMEOUT
+    source: Source = "user"
+
+    def is_read_only(self, tool: str, hint: bool | None) -> bool:
+        """How a tool is scheduled: the user's override first, then the server's ``readOnlyHint``."""
+        if isinstance(self.read_only, bool):
+            return self.read_only
+        if self.read_only is not None and tool in self.read_only:
+            return True
+        return hint is True
+
+    @property
+    def target(self) -> str:
+        """What the server is, for /mcp and notices: the command line or the URL."""
+        return self.url if self.transport == "http" else " ".join([self.command, *self.args])
+
+
+def expand_variables(value: str, environ: dict[str, str] | None = None) -> str:
+    """``${VAR}`` and ``${VAR:-default}``, as Claude Code expands them, so keys stay out of the file."""
+    env = os.environ if environ is None else environ
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = env.get(name)
+        if found:
+            return found
+        if default is not None:
+            return default
+        raise McpConfigError(f"${{{name}}} is not set")
+
+    return _VAR_RE.sub(replace, value)
+
+
+def _strings(value: Any, what: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise McpConfigError(f"{what} must map names to strings")
+    return {str(k): expand_variables(v) for k, v in value.items()}
+
+
+def _seconds(entry: dict[str, Any], key: str, default: float) -> float:
+    value = entry.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise McpConfigError(f"{key} must be a number of seconds above 0, got {json.dumps(value)}")
+    return float(value)
+
+
+def parse_server(name: str, entry: Any, source: Source = "user") -> McpServerConfig:
+    """One ``mcpServers`` entry. Raises ``McpConfigError`` saying what is wrong (without the file)."""
+    if not _NAME_RE.match(name):
+        raise McpConfigError("server names may use letters, digits, _ and - (at most 40), "
+                             "since they become part of tool names")
+    if not isinstance(entry, dict):
+        raise McpConfigError("an entry must be a JSON object with a command or a url")
+    kind = entry.get("type") or ("http" if "url" in entry else "stdio")
+    if kind in ("http", "streamable-http", "streamable_http"):
+        url = entry.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise McpConfigError("an http server needs a url starting with http:// or https://")
+        transport: Literal["stdio", "http"] = "http"
+        fields_: dict[str, Any] = {"url": expand_variables(url), "headers": _strings(entry.get("headers"), "headers")}
+    elif kind == "stdio":
+        command = entry.get("command")
+        if not isinstance(command, str) or not command.strip():
+            raise McpConfigError("a stdio server needs a command (the program to start)")
+        args = entry.get("args", [])
+        if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+            raise McpConfigError("args must be a list of strings")
+        cwd = entry.get("cwd")
+        if cwd is not None and not isinstance(cwd, str):
+            raise McpConfigError("cwd must be a string")
+        transport = "stdio"
+        fields_ = {"command": expand_variables(command), "args": tuple(expand_variables(a) for a in args),
+                   "env": _strings(entry.get("env"), "env"),
+                   "cwd": str(Path(expand_variables(cwd)).expanduser()) if cwd else None}
+    elif kind == "sse":
+        raise McpConfigError('the legacy "sse" transport is not supported; use the server\'s streamable HTTP '
+                             'endpoint with "type": "http"')
+    else:
+        raise McpConfigError(f'unknown type {json.dumps(kind)}: use "stdio" or "http"')
+    read_only = entry.get("read_only")
+    if isinstance(read_only, list) and all(isinstance(t, str) for t in read_only):
+        read_only = tuple(read_only)
+    elif read_only is not None and not isinstance(read_only, bool):
+        raise McpConfigError("read_only must be true, false or a list of tool names")
+    return McpServerConfig(
+        name=name, transport=transport, read_only=read_only, source=source,
+        timeout=_seconds(entry, "timeout", DEFAULT_CALL_TIMEOUT),
+        startup_timeout=_seconds(entry, "startup_timeout", DEFAULT_STARTUP_TIMEOUT), **fields_,
+    )
+
+
+def parse_servers(data: Any, where: str, source: Source, problems: list[str]) -> dict[str, McpServerConfig]:
+    """A whole ``{"name": entry, ...}`` mapping. A bad entry is skipped and described in ``problems``
+    (naming ``where`` and the server): one broken server must not keep the others, or the app, from starting."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        problems.append(f"{where}: the MCP servers must be a JSON object of name → entry; none was started.")
+        return {}
+    servers = {}
+    for name, entry in data.items():
+        try:
+            servers[name] = parse_server(str(name), entry, source)
+        except McpConfigError as exc:
+            problems.append(f"{where}: MCP server {name!r} was not started: {exc}. Fix or remove the entry.")
+    return servers
+
+
+def read_servers_file(path: Path, source: Source, problems: list[str]) -> dict[str, McpServerConfig]:
+    """A ``.mcp.json``-shaped file: ``{"mcpServers": {...}}`` (``"mcp_servers"`` is accepted too)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except OSError as exc:
+        raise McpConfigError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise McpConfigError(f"{path}: is not valid JSON ({exc}).") from None
+    if not isinstance(data, dict):
+        raise McpConfigError(f"{path}: the top level must be a JSON object with \"mcpServers\".")
+    return parse_servers(data.get("mcpServers", data.get("mcp_servers")), str(path), source, problems)
+
+
+def project_file(root: Path) -> Path | None:
+    for relative in PROJECT_FILES:
+        candidate = root / relative
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class ProjectApprovals:
+    """The user's answers about a project's MCP file, remembered per project root and file content:
+    asked once, and again only when the file changes (a changed file may start other programs)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @staticmethod
+    def fingerprint(file: Path) -> str:
+        return hashlib.sha256(file.read_bytes()).hexdigest()
+
+    def _load(self) -> dict[str, Any]:
+        with contextlib.suppress(OSError, json.JSONDecodeError):
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(data, dict):
+                return data
+        return {}
+
+    def decision(self, file: Path) -> bool | None:
+        """True (approved), False (declined) or None (never asked about this content)."""
+        entry = self._load().get(str(file.resolve()))
+        if not isinstance(entry, dict) or entry.get("sha256") != self.fingerprint(file):
+            return None
+        return bool(entry.get("approved"))
+
+    def remember(self, file: Path, approved: bool) -> None:
+        data = self._load()
+        data[str(file.resolve())] = {"sha256": self.fingerprint(file), "approved": approved}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+@dataclass(slots=True)
+class ServerPlan:
+    """Which servers to start now, and what the user should be told about the others."""
+
+    servers: dict[str, McpServerConfig] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    # A project file waiting for the user's answer (the TUI asks; headless says how to allow it).
+    pending_project: Path | None = None
+    pending_servers: dict[str, McpServerConfig] = field(default_factory=dict)
+    # The user said no to this file before: not asked again on start-up (``/mcp approve`` asks).
+    declined: bool = False
+
+
+def plan_servers(
+    user: dict[str, McpServerConfig],
+    root: Path,
+    *,
+    extra_file: Path | None = None,
+    approvals: ProjectApprovals | None = None,
+    allow_project: bool = False,
+) -> ServerPlan:
+    """Merge the user's servers, ``--mcp-config`` and the project's file. The user's own entries win a name
+    clash (a project cannot replace a server the user configured); project servers start only if approved."""
+    plan = ServerPlan(servers=dict(user))
+    if extra_file is not None:  # named on the command line: a file that cannot be read is the caller's error
+        plan.servers.update(read_servers_file(extra_file, "cli", plan.notices))
+    found = project_file(root)
+    if found is None:
+        return plan
+    try:
+        project = read_servers_file(found, "project", plan.notices)
+    except McpConfigError as exc:
+        plan.notices.append(f"{exc} The project's MCP servers were not started.")
+        return plan
+    clashes = sorted(set(project) & set(plan.servers))
+    if clashes:
+        plan.notices.append(f"{found}: {', '.join(clashes)} already configured by you; the project's entries "
+                            "of the same name are ignored.")
+    project = {name: server for name, server in project.items() if name not in plan.servers}
+    if not project:
+        return plan
+    decision = True if allow_project else (approvals.decision(found) if approvals else None)
+    if decision:
+        plan.servers.update(project)
+        return plan
+    plan.pending_project, plan.pending_servers, plan.declined = found, project, decision is False
+    if plan.declined:
+        plan.notices.append(f"{found}: you declined this project's MCP servers ({', '.join(project)}); they "
+                            "were not started. In the app, /mcp approve asks again.")
+    return plan
