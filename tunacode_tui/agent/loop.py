@@ -201,8 +201,8 @@ class Agent:
         return decision
 
     def _remember(self, rule: str | None, tool: str) -> None:
-        """"Always": a command rule is kept for the project (``.tunacode/settings.json``); a whole tool only
-        for this session."""
+        """"Always": a command rule is kept for the project (in the data folder, never in the project); a
+        whole tool only for this session."""
         self.state.allowed_tools.add(rule or tool)
         if rule is None:
             return

@@ -2,8 +2,8 @@
 
 A rule is a tool name (``write_file``: every call of that tool) or, for bash, a command rule:
 ``bash(git status:*)`` allows ``git status`` and anything after it as arguments, ``bash(npm test)`` allows
-exactly ``npm test``. The same form is used by ``settings.allowed_tools``, the project's
-``.tunacode/settings.json`` and the permission dialog's "always" choice.
+exactly ``npm test``. The same form is used by ``settings.allowed_tools`` and the permission dialog's "always"
+choice (kept per project in the data folder; a repository's own files never grant permissions).
 
 Matching is deliberately strict, as Claude Code's is: a command rule never matches a command holding shell
 metacharacters (``;``, ``&&``, ``|``, ``$(...)``, backticks, redirections, newlines), so ``bash(git status:*)``
