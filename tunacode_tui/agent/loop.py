@@ -139,8 +139,17 @@ class Agent:
         return [tool.spec() for tool in self.tools.values()]
 
     def add_tools(self, tools: list[Tool]) -> None:
-        """Tools that arrive after start-up (an MCP server became ready): offered from the next request on."""
+        """Tools that arrive after start-up (an MCP server became ready): offered from the next request on.
+        A name already taken by a different tool is refused with a notice: replacing it silently would send
+        the model's calls of, say, ``read_file`` to another program."""
         for tool in tools:
+            existing = self.tools.get(tool.name)
+            origin = getattr(tool, "origin", None)
+            if existing is not None and existing is not tool and (
+                    origin is None or getattr(existing, "origin", None) != origin):
+                self._notice("warning", f"Tool {tool.name} was not added: that name is already taken by another "
+                                        "tool. Rename the MCP server (or tool) so the names differ.")
+                continue
             self.tools[tool.name] = tool
         self.meter.invalidate(self.state.messages)  # the tool schemas are part of what the provider counted
 

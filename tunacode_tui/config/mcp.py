@@ -101,6 +101,10 @@ def parse_server(name: str, entry: Any, source: Source = "user") -> McpServerCon
     if not _NAME_RE.match(name):
         raise McpConfigError("server names may use letters, digits, _ and - (at most 40), "
                              "since they become part of tool names")
+    if "__" in name or name.endswith("_"):
+        raise McpConfigError(f"the server name {name!r} may not hold \"__\" or end in \"_\": tools are named "
+                             "mcp__<server>__<tool>, so such a name could clash with another server's tools. "
+                             "Rename the server")
     if not isinstance(entry, dict):
         raise McpConfigError("an entry must be a JSON object with a command or a url")
     kind = entry.get("type") or ("http" if "url" in entry else "stdio")
