@@ -60,3 +60,21 @@ def test_add_tools_refuses_a_name_another_tool_holds_and_says_so(llm_server: Fak
     again = Named("mcp__a__b__c", ("mcp", "a", "b__c"))  # the same server's tool after a restart
     agent.add_tools([again])
     assert agent.tools["mcp__a__b__c"] is again and len(notices) == 2
+
+
+class Growing(Named):
+    """A tool whose schema is read while another tool arrives (the recount thread beside ``add_tools``)."""
+
+    def __init__(self, agent: object) -> None:
+        super().__init__("grows")
+        self.agent = agent
+
+    def spec(self):  # type: ignore[no-untyped-def]
+        self.agent.tools.setdefault("late", Named("late"))  # type: ignore[attr-defined]
+        return super().spec()
+
+
+def test_counting_the_context_survives_a_tool_added_meanwhile(llm_server: FakeLLMServer, tmp_path: Path) -> None:
+    agent, _pool = make_agent(llm_server, tmp_path)
+    agent.add_tools([Growing(agent)])
+    assert agent.context_tokens() > 0

@@ -136,7 +136,8 @@ class Agent:
         return self.meter.estimate(self.system_prompt, self._specs(), self.state.messages)
 
     def _specs(self) -> list[ToolSpec]:
-        return [tool.spec() for tool in self.tools.values()]
+        # A snapshot: the context recount runs in a thread while an MCP server's tools may be added.
+        return [tool.spec() for tool in list(self.tools.values())]
 
     def add_tools(self, tools: list[Tool]) -> None:
         """Tools that arrive after start-up (an MCP server became ready): offered from the next request on.
