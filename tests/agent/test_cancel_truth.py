@@ -38,7 +38,13 @@ def _cancel_during_write(server: FakeLLMServer, root: Path, monkeypatch: pytest.
             proceed.wait(30)
             return result
         entered.set()
-        proceed.wait(30)
+        # Go on only once the cancel has reached the write's stop flag (or after ``proceed``, when there is
+        # no flag): the test must not depend on how many loop steps the cancel takes to get there.
+        stop = kwargs.get("stop")
+        if stop is not None:
+            stop.wait(30)
+        else:
+            proceed.wait(30)
         return real(path, data, **kwargs)
 
     monkeypatch.setattr(update_file, "atomic_write", held_write)

@@ -121,3 +121,24 @@ async def test_cancelling_stops_the_runs(tmp_path: Path) -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert progress == [] and tool.started == 1  # the first sequential call was running; nothing came after
+
+
+async def test_a_batch_is_measured_under_the_cap_it_ran_under(tmp_path: Path) -> None:
+    """A batch that ran at cap 2, measured after the session's cap became 1 (a resume with
+    --max-parallel 1): the measurement must use the batch's own cap."""
+    from tunacode_tui.agent.loop import Agent
+    from tunacode_tui.agent.measure import measure_batch
+    from tunacode_tui.config.settings import Config
+    from tunacode_tui.core.events import BatchFinished, ToolCallFinished
+    from tunacode_tui.providers.base import ModelRef
+
+    config = Config()
+    config.settings.max_parallel = 1
+    agent = Agent(config=config, model=ModelRef("fake", "m"), provider_factory=lambda ref: None,  # type: ignore
+                  tools=[SlowRead()], root=tmp_path)
+    for i in range(2):
+        agent.state.calls.append(ToolCallFinished(1, f"c{i}", "slow_read", {"key": str(i)}, True, "x", None,
+                                                  0.0, WAIT))
+    agent.state.batches.append(BatchFinished(1, 2, True, 0.0, WAIT, 2 * WAIT, active=WAIT, cap=2))
+    result = await measure_batch(agent, 1, rounds=1)
+    assert result.cap == 2

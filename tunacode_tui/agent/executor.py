@@ -240,6 +240,7 @@ class ResponseExecutor:
             sum(f.duration for f in finished),
             status,
             active=union_length([(f.started, f.ended) for f in finished]),
+            cap=self._max_parallel,
         )
         self._batches.append(event)
         log.debug("%s batch %d %s in %.3fs (%d tools)", "Parallel" if batch.parallel else "Sequential",

@@ -240,6 +240,11 @@ def measurable(agent: Agent, batch: int) -> str | None:
     return None
 
 
+def _batch_cap(agent: Agent, batch: int) -> int | None:
+    """The cap the batch ran under live (sessions from before it was recorded have none)."""
+    return next((b.cap for b in agent.state.batches if b.batch == batch), None)
+
+
 async def measure_batch(
     agent: Agent,
     batch: int,
@@ -248,8 +253,9 @@ async def measure_batch(
     rounds: int = DEFAULT_ROUNDS,
     cap: int | None = None,
 ) -> BatchMeasured:
-    """Re-run a finished batch of ``agent``'s session under the session's cap, keep the result in its state
-    (``state.measurements``) and publish it (the journal listens; so does the last turn's sink)."""
+    """Re-run a finished batch of ``agent``'s session under the cap it ran under live (else the session's),
+    keep the result in its state (``state.measurements``) and publish it (the journal listens, and so does
+    the front end's sink)."""
     reason = measurable(agent, batch)
     if reason is not None:
         raise NotMeasurable(reason)
@@ -257,7 +263,7 @@ async def measure_batch(
         batch_calls(agent.state.calls, batch),
         agent.tools,
         agent.ctx,
-        cap=cap if cap is not None else agent.config.settings.max_parallel,
+        cap=cap or _batch_cap(agent, batch) or agent.config.settings.max_parallel,
         batch=batch,
         rounds=rounds,
         progress=progress,

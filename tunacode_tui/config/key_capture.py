@@ -5,6 +5,10 @@ Scrubbing the keys from bash's own environment is not enough: ``/proc/$PPID/envi
 drops libc's pointer to them. So the keys are copied into the config (memory only, never saved), their
 bytes in that initial block are overwritten, and only then are they unset.
 
+The keys still live in this process's memory. On Linux the process is then marked not dumpable
+(``PR_SET_DUMPABLE`` 0), so another process of the same (non-root) user, such as a bash command, can neither
+read ``/proc/$PPID/mem`` nor attach a debugger to it. Root can.
+
 What bash can still reach, by design (it runs as the user): files the user can read, including a config
 file that holds keys, and the environment of other processes of the same user, such as the shell that
 started tunacode if the key was exported there.
@@ -12,6 +16,7 @@ started tunacode if the key was exported there.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import sys
@@ -27,7 +32,22 @@ def capture_keys(config: Config) -> list[str]:
     _wipe_initial_environment(set(names))
     for name in names:
         del os.environ[name]
+    if names:
+        _forbid_memory_reads()
     return names
+
+
+PR_SET_DUMPABLE = 4
+
+
+def _forbid_memory_reads() -> None:
+    """Keep same-user processes (a bash command) out of this process's memory, where the keys now are.
+    Children are unaffected: exec makes them dumpable again."""
+    if not sys.platform.startswith("linux"):
+        return
+    # No prctl in this C library: the environment is still wiped.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
 def _wipe_initial_environment(names: set[str]) -> None:

@@ -126,6 +126,7 @@ class BatchFinished:
     busy: float  # sum of call durations
     status: Literal["done", "failed", "cancelled"] = "done"
     active: float | None = None  # union of call intervals; None means the same as the span
+    cap: int | None = None  # the concurrency cap it ran under (None: not recorded, an older session file)
 
     @property
     def span(self) -> float:

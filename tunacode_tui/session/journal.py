@@ -272,6 +272,7 @@ class SessionJournal:
                 wall=round(ev.wall, 6),
                 busy=round(ev.busy, 6),
                 overlap=round(ev.overlap, 3),
+                cap=ev.cap,
             )
         elif isinstance(ev, BatchMeasured):
             self._write(

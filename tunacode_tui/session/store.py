@@ -160,6 +160,7 @@ def _batch(record: dict[str, Any]) -> BatchFinished:
         busy=float(record["busy"]),
         status=record.get("status", "done"),
         active=None if wall is None else min(float(wall), ended - started),
+        cap=None if record.get("cap") is None else int(record["cap"]),
     )
 
 
