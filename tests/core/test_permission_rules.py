@@ -59,6 +59,7 @@ def test_rules_print_in_their_canonical_form() -> None:
     ("env git status", "bash(env git status)"), ("sudo rm -rf build", "bash(sudo rm -rf build)"),
     ("FOO=1 npm test", "bash(FOO=1 npm test)"), ("/usr/bin/sudo make install", "bash(/usr/bin/sudo make install)"),
     ("timeout 5 sleep 1", "bash(timeout 5 sleep 1)"), ("xargs rm", "bash(xargs rm)"),
+    ("git log --output=x", "bash(git log --output=x)"),
 ])
 def test_the_dialog_suggests_a_safe_prefix(command: str, rule: str | None) -> None:
     assert suggest_rule("bash", bash(command)) == rule

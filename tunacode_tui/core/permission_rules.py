@@ -125,7 +125,7 @@ def suggest_rule(name: str, args: Mapping[str, Any]) -> str | None:
     words = command_words(args.get("command"))
     if words is None:
         return None
-    if "=" in words[0] or words[0].rsplit("/", 1)[-1] in WRAPPERS:
+    if "=" in words[0] or words[0].rsplit("/", 1)[-1] in WRAPPERS or any(_writes_output(w) for w in words):
         return str(PermissionRule(name, tuple(words)))  # FOO=1 npm test, sudo rm -rf build: exactly this
     if len(words) > 1 and re.fullmatch(r"[A-Za-z][\w-]*", words[1]):
         return str(PermissionRule(name, tuple(words[:2]), prefix=True))  # git status, npm test, cargo build
