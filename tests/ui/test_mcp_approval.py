@@ -50,3 +50,13 @@ def test_a_yes_approves_the_bytes_shown_not_a_file_changed_meanwhile(project: Pa
     assert started["web"].headers["Authorization"] == f"Bearer {SECRET}" and not notices
     again = plan_servers({}, project, approvals=approvals())
     assert again.pending_project == file and "db" not in again.servers  # the changed file is asked about
+
+
+def test_an_approved_file_reports_a_broken_entry_once(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    file = project / ".mcp.json"
+    file.write_text(json.dumps({"mcpServers": {"ok": {"command": "x"}, "bad": {"command": "x", "timeout": 0},
+                                               "unset": {"command": "x", "env": {"K": "${TUNA_SURELY_UNSET}"}}}}))
+    plan = plan_servers({}, project, approvals=approvals(), allow_project=True)
+    assert set(plan.servers) == {"ok"}
+    assert len([n for n in plan.notices if "'bad'" in n]) == 1
+    assert len([n for n in plan.notices if "TUNA_SURELY_UNSET" in n]) == 1

@@ -313,5 +313,7 @@ def approved_servers(plan: ServerPlan) -> dict[str, McpServerConfig]:
     file is not read again). An entry whose variable is unset is skipped with a notice in ``plan.notices``."""
     if plan.pending_project is None:
         return {}
-    servers = parse_servers(plan.pending_entries, str(plan.pending_project), "project", plan.notices)
+    problems: list[str] = []
+    servers = parse_servers(plan.pending_entries, str(plan.pending_project), "project", problems)
+    plan.notices += [p for p in problems if p not in plan.notices]  # the first reading reported the rest
     return {name: server for name, server in servers.items() if name in plan.pending_servers}
