@@ -30,8 +30,10 @@ Options of ``add``: ``delay`` seconds between SSE events (streaming-overlap test
 per text/argument delta (``None``: one delta per item).
 
 Inspecting: ``server.requests`` (``RecordedRequest`` with ``.api``, ``.path``, ``.headers``, ``.body``, ``.peer``),
-``server.last_body``, ``server.wait_for_requests(n)``. URLs: ``server.openai_base_url`` (``…/v1``) and
-``server.anthropic_base_url``. When the script runs out the server answers 400 "no scripted reply left",
+``server.last_body``, ``server.wait_for_requests(n)``. ``server.models`` is what ``GET /v1/models`` lists;
+``server.json_routes`` maps other exact paths to fixed JSON answers (llama.cpp ``/props``, Ollama ``/api/show``,
+LM Studio ``/api/v0/models``). URLs: ``server.openai_base_url`` (``…/v1``) and ``server.anthropic_base_url``.
+When the script runs out the server answers 400 "no scripted reply left",
 unless ``server.default_reply`` is set.
 
 Example::
@@ -52,6 +54,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import socket
 import sys
@@ -246,6 +249,7 @@ class Reply:
     keep_alive: KeepAlive | None = None
     delay: float = 0.0
     chunk_size: int | None = None
+    usage_given: bool = False
 
     @classmethod
     def build(cls, items: tuple[Item, ...], *, delay: float = 0.0, chunk_size: int | None = None) -> Reply:
@@ -255,6 +259,7 @@ class Reply:
                 reply.content.append(item)
             elif isinstance(item, UsageSpec):
                 reply.usage = item
+                reply.usage_given = True
             elif isinstance(item, Stop):
                 reply.stop_reason = item.reason
             elif isinstance(item, Status):
@@ -493,6 +498,12 @@ def render_error(fault: Status, api: Api) -> bytes:
 # ---------------------------------------------------------------------------------------------- server
 
 
+def prompt_tokens(body: dict[str, Any]) -> int:
+    """The fake's token count of a request: the characters of its system, messages and tools, divided by 4."""
+    parts = [body.get("system"), body.get("messages"), body.get("tools")]
+    return len(json.dumps([p for p in parts if p], ensure_ascii=False)) // 4
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _HTTPServer
@@ -503,6 +514,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         """``GET /v1/models``: the model list, with whatever context-length fields the test set."""
         path = self.path.split("?", 1)[0]
+        if path in self.server.owner.json_routes:
+            self._send_json(200, self.server.owner.json_routes[path])
+            return
         if path.endswith("/models"):
             self._send_json(200, {"object": "list", "data": [
                 {"object": "model", "owned_by": "fake", "created": 0, **m} for m in self.server.owner.models]})
@@ -517,6 +531,10 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             body = {"_raw": raw.decode(errors="replace")}
         path = self.path.split("?", 1)[0]
+        if path in self.server.owner.json_routes:
+            self.server.owner.route_bodies.append((path, body))
+            self._send_json(200, self.server.owner.json_routes[path])
+            return
         if path.endswith("/chat/completions"):
             api: Api = "openai"
         elif path.endswith("/messages"):
@@ -530,11 +548,27 @@ class _Handler(BaseHTTPRequestHandler):
         if owner.expected_api_key is not None and not self._key_ok(owner.expected_api_key):
             self._send_raw(401, render_error(Status(401), api), {})
             return
+        if owner.context_limit is not None:
+            # As llama-server does: prompt + max_tokens is not checked, the prompt alone is, before any reply.
+            prompt = prompt_tokens(body)
+            if prompt >= owner.context_limit:
+                owner.refused += 1
+                self._send_json(400, {"error": {
+                    "code": 400, "type": "exceed_context_size_error", "n_prompt_tokens": prompt,
+                    "n_ctx": owner.context_limit,
+                    "message": f"request ({prompt} tokens) exceeds the available context size "
+                               f"({owner.context_limit} tokens), try increasing it"}})
+                return
         reply_no, reply = owner._next_reply()
         if reply is None:
             self._send_raw(400, render_error(Status(400, message=(
                 f"fake_llm_server: no scripted reply left for request #{reply_no}")), api), {})
             return
+        if owner.context_limit is not None and not reply.usage_given:
+            # A window-enforcing server also reports real-looking usage: the prompt as it counted it.
+            written = sum(len(getattr(c, "text", "") or "") + len(getattr(c, "raw_arguments", "") or "")
+                          for c in reply.content)
+            reply = dataclasses.replace(reply, usage=UsageSpec(input=prompt_tokens(body), output=written // 4 + 1))
         model = str(body.get("model", "fake-model"))
         if reply.status is not None:
             self._send_raw(reply.status.code, render_error(reply.status, api), reply.status.headers)
@@ -651,6 +685,14 @@ class FakeLLMServer:
         self.default_reply: Reply | None = None
         # What ``GET /v1/models`` lists, e.g. [{"id": "local", "max_model_len": 32768}] as vLLM reports it.
         self.models: list[dict[str, Any]] = []
+        # Other fixed JSON answers by exact path, GET or POST: {"/props": {...}} as llama.cpp serves it,
+        # {"/api/show": {...}} as Ollama does, {"/api/v0/models": {...}} as LM Studio does.
+        self.json_routes: dict[str, Any] = {}
+        self.route_bodies: list[tuple[str, Any]] = []  # (path, body) of each POST to a json_routes path
+        # A context window enforced like llama-server: a request whose prompt (``prompt_tokens``: characters / 4)
+        # reaches it is refused with llama.cpp's exceed_context_size_error, without using up a scripted reply.
+        self.context_limit: int | None = None
+        self.refused = 0
         self.requests: list[RecordedRequest] = []
         self._script: deque[Reply] = deque()
         self._served = 0

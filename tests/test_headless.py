@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_llm_server import FakeLLMServer, text, tool_call, usage
+from tests.fake_llm_server import FakeLLMServer, Reply, text, tool_call, usage
 
 
 @pytest.fixture
@@ -410,3 +410,25 @@ def test_config_warnings_reach_stderr(llm_server: FakeLLMServer, project: Path, 
     proc = run_cli(llm_server, project, tmp_path, "-p", "hi")
     assert proc.returncode == 0, proc.stderr
     assert f"{tmp_path / 'cfg.json'}:3: settings.max_paralel is not a setting" in proc.stderr
+
+
+def test_continue_keeps_answering_past_a_small_window(llm_server: FakeLLMServer, project: Path,
+                                                       tmp_path: Path) -> None:
+    """A plain chat with --continue on a server that takes 4,096 tokens (llama.cpp's /v1/models says so, and
+    it refuses anything larger): the window is read from the server, the history is compacted, every turn
+    answers and exits 0."""
+    llm_server.models = [{"id": "local-model", "owned_by": "llamacpp", "meta": {"n_ctx": 4096, "n_ctx_train": 8192}}]
+    llm_server.context_limit = 4096
+    llm_server.default_reply = Reply.build((text("Noted. " * 10),))
+    (tmp_path / "cfg.json").write_text(json.dumps({"settings": {"max_response_tokens": 64}}))
+    paragraph = "Here is more about the project and what it should do next. " * 40
+    trims: list[dict] = []
+    for turn in range(5):
+        args = ["-p", f"Turn {turn}. {paragraph}", "--output-format", "stream-json"]
+        proc = run_cli(llm_server, project, tmp_path, *args, *(["--continue"] if turn else []))
+        assert proc.returncode == 0, f"turn {turn}: {proc.stderr}"
+        recs = records(proc.stdout)
+        assert recs[-1]["type"] == "result" and recs[-1]["text"].startswith("Noted.")
+        assert {r["context_window"] for r in recs if r["type"] == "usage"} == {4096}
+        trims += [r for r in recs if r["type"] == "context_trimmed"]
+    assert any(t["what"] == "compacted" for t in trims)

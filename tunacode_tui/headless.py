@@ -22,6 +22,7 @@ from tunacode_tui.core.events import (
     BatchFinished,
     BatchMeasured,
     BatchStarted,
+    ContextTrimmed,
     Notice,
     PermissionDecision,
     PermissionRequested,
@@ -100,6 +101,11 @@ class JsonLinesSink:
                        output_tokens=event.usage.output_tokens, cost=event.cost,
                        context_tokens=event.context_tokens, context_window=event.context_window,
                        **({"purpose": event.purpose} if event.purpose != "turn" else {}))
+        elif isinstance(event, ContextTrimmed):
+            self.write("context_trimmed", event.t, what=event.kind, count=event.count, before=event.before,
+                       after=event.after)
+            if self.fmt != "stream-json":
+                print(f"tunacode: {event.text}", file=sys.stderr)
         elif isinstance(event, Notice):
             self.notices.append(event)
             self.write("notice", event.t, level=event.level, text=event.text)

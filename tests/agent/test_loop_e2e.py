@@ -337,7 +337,9 @@ async def test_cancel_between_responses_adds_no_copy_of_the_last_answer(llm_serv
     agent, pool = make_agent(llm_server, project, context_window=6000, auto_compact_threshold=0.5)
     for i in range(3):  # earlier turns, so there is something to compact
         agent.state.messages.extend([Message.user(f"prompt {i}"), Message.assistant(f"answer {i}")])
-    llm_server.add(text("Let me look."), tool_call("read_file", {"file_path": "big.py"}))
+    # The server's count of the first request (its prompt is ~2,000 tokens): with the read's result, cut to a
+    # quarter of the window (1,500), the next request would pass the threshold.
+    llm_server.add(text("Let me look."), tool_call("read_file", {"file_path": "big.py"}), usage(input=2500, output=10))
     llm_server.add(hang())  # the compaction request never answers
     events: list = []
     compacting = asyncio.Event()

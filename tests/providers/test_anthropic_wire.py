@@ -275,7 +275,9 @@ async def test_401_names_anthropic_key(llm_server: FakeLLMServer, anthropic_prov
     with pytest.raises(AuthenticationFailed) as info:
         await collect(anthropic_provider.stream(request(model=MODEL)))
 
-    assert "Anthropic rejected the API key (401). Check ANTHROPIC_API_KEY" in str(info.value)
+    # Pointed at a local server, the message names that server rather than Anthropic.
+    assert f"The server at {llm_server.anthropic_base_url} rejected the API key (401). Check ANTHROPIC_API_KEY" \
+        in str(info.value)
     assert "invalid x-api-key" in str(info.value)
     assert API_KEY not in str(info.value)
 

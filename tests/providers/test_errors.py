@@ -72,7 +72,8 @@ async def test_openrouter_402_credit_is_quota(llm_server: FakeLLMServer) -> None
     err = await openai_error(llm_server, provider="openrouter", key_env="OPENROUTER_API_KEY")
 
     assert isinstance(err, QuotaExhausted)
-    assert str(err).startswith("OpenRouter says the account is out of quota or credit (402)")
+    assert str(err).startswith(f"The server at {llm_server.openai_base_url} says the account is out of quota or "
+                               "credit (402)")
 
 
 async def test_anthropic_low_credit_balance_is_quota(llm_server: FakeLLMServer) -> None:
@@ -184,3 +185,17 @@ def test_unknown_exceptions_are_wrapped_not_retried() -> None:
     err = map_error(ValueError("weird sk-secretsecret"), ctx)
     assert type(err) is ProviderError and not err.retryable
     assert "sk-secretsecret" not in str(err)
+
+
+@pytest.mark.parametrize(("provider", "base_url", "label"), [
+    ("openai", "https://api.openai.com/v1", "OpenAI"),
+    ("anthropic", "https://api.anthropic.com", "Anthropic"),
+    ("openrouter", "https://openrouter.ai/api/v1", "OpenRouter"),
+    ("openai", "http://127.0.0.1:8080/v1", "the server at http://127.0.0.1:8080/v1"),
+    ("anthropic", "http://localhost:8080", "the server at http://localhost:8080"),
+    ("openai-compatible", "http://localhost:11434/v1", "the server at http://localhost:11434/v1"),
+])
+def test_messages_name_the_vendor_only_at_its_own_endpoint(provider: str, base_url: str, label: str) -> None:
+    ctx = ErrorContext(provider=provider, model="m", base_url=base_url)
+    assert ctx.label == label
+    assert ctx.where.count(base_url) == 1  # "Could not reach …" names the URL once

@@ -340,7 +340,8 @@ async def test_401_names_the_env_var_and_hides_the_key(llm_server: FakeLLMServer
     finally:
         await provider.aclose()
     message = str(info.value)
-    assert message.startswith("OpenAI rejected the API key (401). Check OPENAI_API_KEY")
+    assert message.startswith(f"The server at {llm_server.openai_base_url} rejected the API key (401). "
+                              "Check OPENAI_API_KEY")
     assert "Incorrect API key provided" in message
     assert secret not in message
     assert info.value.retryable is False

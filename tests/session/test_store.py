@@ -85,3 +85,29 @@ def test_load_by_prefix_or_path_and_helpful_errors(project: Path) -> None:
     SessionJournal(root=project, model="m").close()
     with pytest.raises(SessionNotFound, match="give more of the id"):
         load_session(journal.id[:1])
+
+
+def test_a_resumed_session_starts_from_the_servers_count(project: Path) -> None:
+    """The last usage record (what the server counted) seeds the resumed gauge, unless the history was
+    rewritten after it; a local estimate would be off by the server's tokenizer and template."""
+    from tunacode_tui.core.events import UsageUpdated
+    from tunacode_tui.core.messages import Usage
+
+    def usage(tokens: int) -> UsageUpdated:
+        return UsageUpdated(Usage(input_tokens=tokens - 10, output_tokens=10), 0.0, Usage(), 0.0, Usage(), 0.0,
+                            tokens, 4096, 0.0)
+
+    with SessionJournal(root=project, model="openai-compatible:m") as journal:
+        journal.message(Message.user("question"))
+        journal.message(Message.assistant("answer"))
+        journal.event(usage(3010))
+        journal.message(Message.user("next"))
+    loaded = load_session(str(journal.path))
+    assert loaded.context_report == (2, 3010)
+
+    with SessionJournal(root=project, model="openai-compatible:m") as journal:
+        journal.message(Message.user("question"))
+        journal.message(Message.assistant("answer"))
+        journal.event(usage(3010))
+        journal.compaction("summary", 1, [Message.user("summary"), Message.assistant("answer")])
+    assert load_session(str(journal.path)).context_report is None

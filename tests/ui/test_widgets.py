@@ -54,6 +54,21 @@ async def test_gauge_text() -> None:
         assert lines[2] == "Tokens: 2,451 (≈$0.0073) | Total: 45,234 (cost unknown)"
 
 
+async def test_gauge_says_what_was_trimmed_to_fit_the_window() -> None:
+    gauge = ContextGauge()
+    async with Harness(gauge).run_test(size=(80, 8)) as pilot:
+        gauge.show_context(3000, 4096)
+        await pilot.pause()
+        assert not any(line.startswith("Trimmed:") for line in str(gauge.render()).splitlines())
+        gauge.note_trim("cleared", 3)
+        gauge.note_trim("compacted", 1)
+        gauge.note_trim("cleared", 2)
+        gauge.note_trim("truncated", 1)
+        await pilot.pause()
+        lines = str(gauge.render()).splitlines()
+        assert "Trimmed: 5 outputs cleared, compacted 1×, 1 result cut" in lines
+
+
 def test_levels_at_the_thresholds() -> None:
     assert [level_for(f) for f in (0.4, 0.49, 0.5, 0.6, 0.79, 0.8, 0.9, 1.0)] == [
         "green", "green", "amber", "amber", "amber", "red", "red", "red"]

@@ -45,6 +45,9 @@ class ContextMeter:
     # After a request: (messages covered by the report, tokens reported for them).
     _reported: tuple[int, int] | None = None
     _history_id: int | None = None
+    # Local counts (cl100k) times this: raised when a server reports a prompt larger than we counted (a
+    # different tokenizer and chat template), so estimates made after a rewrite of the history stay honest.
+    scale: float = 1.0
 
     def count(self, message: Message) -> int:
         entry = self._cache.get(id(message))
@@ -66,6 +69,24 @@ class ContextMeter:
             self._reported = (len(messages), usage.prompt_tokens + usage.output_tokens)
         self._history_id = id(messages)
 
+    def match_report(self, system: str, tools: list[ToolSpec], messages: list[Message]) -> None:
+        """Scale local counts so the local count of ``messages`` equals the reported figure for them.
+
+        Called before the history is rewritten: afterwards only local counts are left, and a server with
+        another tokenizer or chat template (llama.cpp drops tools a model's template cannot show) counts
+        differently from cl100k.
+        """
+        if self._reported is None or self._reported[0] > len(messages):
+            return
+        covered, reported = self._reported
+        raw = self.static_tokens(system, tools) + sum(self.count(m) for m in messages[:covered])
+        if raw > 0:
+            self.scale = min(3.0, max(0.3, reported / raw))
+
+    def seed(self, covered: int, reported: int) -> None:
+        """A resumed session: the last reported figure covered the first ``covered`` messages."""
+        self._reported = (covered, reported)
+
     def invalidate(self, messages: list[Message]) -> None:
         """The history was rewritten (compaction, clear, resume): fall back to local counts, and forget the
         counts of messages that left the history, so a long session's cache does not keep every message
@@ -75,8 +96,18 @@ class ContextMeter:
         # An entry holds its message, so an id in ``live`` cannot belong to another object.
         self._cache = {k: v for k, v in self._cache.items() if k in live}
 
+    def local_estimate(self, system: str, tools: list[ToolSpec], messages: list[Message]) -> int:
+        """Local count of a whole history (ignoring reported usage), scaled: for candidate histories."""
+        raw = self.static_tokens(system, tools) + sum(self.count(m) for m in messages)
+        return round(raw * self.scale)
+
+    def calibrate(self, reported: int, local: int) -> None:
+        """A server counted ``reported`` tokens for what we counted as ``local``: scale local counts up."""
+        if reported > 0 and local > 0:
+            self.scale = min(3.0, max(self.scale, reported / local))
+
     def estimate(self, system: str, tools: list[ToolSpec], messages: list[Message]) -> int:
         if self._reported is not None and self._reported[0] <= len(messages):
             covered, reported = self._reported
-            return reported + sum(self.count(m) for m in messages[covered:])
-        return self.static_tokens(system, tools) + sum(self.count(m) for m in messages)
+            return reported + round(sum(self.count(m) for m in messages[covered:]) * self.scale)
+        return self.local_estimate(system, tools, messages)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from tunacode_tui.agent.accounting import message_text
 from tunacode_tui.core.messages import Message, TextPart, Usage
 from tunacode_tui.core.stream import StreamEnded, TextChunk
+from tunacode_tui.providers import tokens
 from tunacode_tui.providers.base import ChatRequest, Provider
 from tunacode_tui.providers.errors import ProviderError
 from tunacode_tui.providers.retry import stream_with_retry
@@ -19,6 +20,10 @@ from tunacode_tui.providers.retry import stream_with_retry
 KEEP_TURNS = 2
 KEEP_STEPS = 3
 SUMMARY_PREFIX = "[Summary of the earlier conversation, written when it was compacted]\n\n"
+DROPPED_PREFIX = "[Earlier conversation removed to fit the context window"
+# Characters per token assumed when sizing the transcript for a small window: low on purpose (code and
+# non-English text take more tokens per character than prose).
+_CHARS_PER_TOKEN = 3
 
 SUMMARY_INSTRUCTIONS = """\
 Summarise the conversation so far so that work can continue from the summary alone. Use these headings:
@@ -86,23 +91,35 @@ async def compact_history(
     focus: str = "",
     keep_turns: int = KEEP_TURNS,
     reasoning: str | None = None,
+    window: int | None = None,
+    accept_cut: bool = False,
     on_usage: Callable[[Usage], None] | None = None,
 ) -> Compacted | None:
     """The summary and the new history, or None when there is nothing to compact.
 
+    ``window`` sizes the summary request so it fits the model's context itself (on a 4,096-token server the
+    transcript of the old turns is larger than the window). ``accept_cut`` keeps a summary that hit the token
+    limit, marked as cut, instead of failing: automatic compaction prefers a partial summary to none.
     ``on_usage`` hears the summary request's usage as soon as the provider reports it, before the summary
     is judged: a refused (empty or cut-off) summary was still paid for."""
     old, recent = split_for_compaction(messages, keep_turns)
     if not old:
         return None
     focus_line = f"Pay special attention to: {focus}" if focus else ""
+    # Reasoning models spend part of this on thinking; a cut-off summary is refused below.
+    max_tokens = 16_384 if reasoning else 8192
+    limit = 400_000
+    if window:
+        max_tokens = min(max_tokens, max(256, window // 16))
+        room = window - max_tokens - tokens.count_tokens(system + SUMMARY_INSTRUCTIONS) - max(64, window // 25)
+        limit = max(1000, room * _CHARS_PER_TOKEN)
+    prompt = transcript(old, limit) + "\n\n---\n" + SUMMARY_INSTRUCTIONS.format(focus=focus_line)
     request = ChatRequest(
         model=model,
         system=system,
-        messages=[Message.user(transcript(old) + "\n\n---\n" + SUMMARY_INSTRUCTIONS.format(focus=focus_line))],
+        messages=[Message.user(prompt)],
         tools=[],
-        # Reasoning models spend part of this on thinking; a cut-off summary is refused below.
-        max_tokens=16_384 if reasoning else 8192,
+        max_tokens=max_tokens,
         reasoning=reasoning,
     )
     chunks: list[str] = []
@@ -119,9 +136,26 @@ async def compact_history(
     if not summary:
         raise CompactionFailed("the model returned an empty summary")
     if stop == "max_tokens":
-        raise CompactionFailed("the summary was cut off at the token limit; try /compact with a narrower "
-                               "focus")
+        if not accept_cut:
+            raise CompactionFailed("the summary was cut off at the token limit; try /compact with a narrower "
+                                   "focus")
+        summary += "\n\n[summary cut off at the token limit]"
     head = [Message("user", [TextPart(SUMMARY_PREFIX + summary)])]
     if recent and recent[0].role == "user":  # keep user/assistant alternation
         head.append(Message("assistant", [TextPart("Understood. I have the summary and will continue from it.")]))
     return Compacted(summary, head + list(recent), kept_count=len(recent))
+
+
+def drop_old_turns(messages: list[Message], keep_turns: int = KEEP_TURNS) -> Compacted | None:
+    """The history without its old turns and with a note saying so, when no summary could be written.
+
+    The fallback of automatic compaction: the session file keeps everything that is dropped here.
+    """
+    old, recent = split_for_compaction(messages, keep_turns)
+    if not old:
+        return None
+    head = [Message("user", [TextPart(f"{DROPPED_PREFIX}: {len(old)} messages; the session file keeps them. "
+                                      "Ask the user if something from before is needed.]")])]
+    if recent and recent[0].role == "user":
+        head.append(Message("assistant", [TextPart("Understood.")]))
+    return Compacted("", head + list(recent), kept_count=len(recent))

@@ -109,6 +109,8 @@ def open_session_agent(
         model = model or loaded.model or None
     agent = build_agent(config, model=model, root=root, spawner=spawner, pool=pool,
                         state=loaded.state if loaded else None)
+    if loaded is not None and loaded.context_report is not None:
+        agent.meter.seed(*loaded.context_report)
     warnings.extend(agent.startup_warnings)
     if journal is None and journal_enabled:
         try:

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Literal
 
 from tunacode_tui.agent.accounting import ContextMeter
+from tunacode_tui.agent.budget import cap_results, reply_tokens
 from tunacode_tui.agent.checkpoints import Checkpoints, UndoReport
-from tunacode_tui.agent.compaction import CompactionFailed, compact_history, split_for_compaction
+from tunacode_tui.agent.compaction import Compacted, compact_history
 from tunacode_tui.agent.executor import AsyncioSpawner, ExecutionPolicy, ResponseExecutor, Spawner, call_signature
 from tunacode_tui.agent.mentions import attach_mentions
 from tunacode_tui.agent.prompt import build_system_prompt
+from tunacode_tui.agent.room import make_room
 from tunacode_tui.agent.turn import (
     LOOP_GUARD_PREFIX,
     EndReason,
@@ -35,6 +37,7 @@ from tunacode_tui.core.events import (
     AgentEvent,
     AssistantMessageAdded,
     BatchFinished,
+    ContextTrimmed,
     EventSink,
     HistoryCleared,
     HistoryCompacted,
@@ -48,7 +51,7 @@ from tunacode_tui.core.events import (
     TurnStarted,
     UsageUpdated,
 )
-from tunacode_tui.core.messages import Message, ToolCallPart, ToolResultPart, ToolSpec, Usage, clean_message
+from tunacode_tui.core.messages import Message, Part, ToolCallPart, ToolResultPart, ToolSpec, Usage, clean_message
 from tunacode_tui.core.state import SessionState
 from tunacode_tui.core.stream import StreamEnded
 from tunacode_tui.providers import catalog
@@ -138,6 +141,14 @@ class Agent:
     def _specs(self) -> list[ToolSpec]:
         # A snapshot: the context recount runs in a thread while an MCP server's tools may be added.
         return [tool.spec() for tool in list(self.tools.values())]
+
+    def tool_specs(self) -> list[ToolSpec]:
+        """The tool schemas every request sends (they count against the window)."""
+        return self._specs()
+
+    def wanted_reply_tokens(self) -> int:
+        """The reply size asked for before the budget bounds it (``agent/budget.py``)."""
+        return self.config.settings.max_response_tokens or min(self.model_info.max_output, 32_000)
 
     def add_tools(self, tools: list[Tool]) -> None:
         """Tools that arrive after start-up (an MCP server became ready): offered from the next request on.
@@ -263,8 +274,9 @@ class Agent:
                         raise
                     turn.overflow_retried = True
                     turn.iteration -= 1
-                    self._notice("warning", f"{exc} Compacting the conversation and retrying once.")
-                    await self.compact()
+                    self._learn_from_overflow(exc, request)
+                    self._notice("warning", f"{exc} Making room in the context and retrying once.")
+                    await make_room(self, self.publish, forced=True)
                     continue
                 reason = await self._settle(turn, ended)
                 if reason is not None:
@@ -288,7 +300,8 @@ class Agent:
             system=self.system_prompt,
             messages=list(self.state.messages),
             tools=self._specs(),
-            max_tokens=self.config.settings.max_response_tokens or min(info.max_output, 32_000),
+            max_tokens=reply_tokens(window=info.context_window, prompt_tokens=self.context_tokens(),
+                                    wanted=self.wanted_reply_tokens()),
             stream=self.config.settings.enable_streaming,
             reasoning=self.config.settings.reasoning,
         )
@@ -340,7 +353,7 @@ class Agent:
         results = await executor.finish()
         self._record_batches(executor, turn.batches)
         turn.executor = None
-        self._append(Message("tool", list(results)))
+        self._append_results(list(results))
         turn.recent_calls.append({call_signature(c) for c in calls})
         guarded = [r for r in results if r.content.startswith(LOOP_GUARD_PREFIX)]
         if not guarded:
@@ -436,22 +449,39 @@ class Agent:
 
     # -- compaction -------------------------------------------------------------------------------
     async def _maybe_auto_compact(self) -> None:
-        window = self.model_info.context_window
-        threshold = self.config.settings.auto_compact_threshold
-        used = self.context_tokens()
-        if not window or used <= threshold * window or not split_for_compaction(self.state.messages)[0]:
-            return
-        self._notice(
-            "warning", f"Context at {used:,}/{window:,} tokens (over {threshold:.0%}): compacting automatically."
-        )
-        try:
-            await self.compact()
-        except CompactionFailed as exc:
-            self._notice("warning", f"Automatic compaction failed ({exc}); continuing with the full history.")
+        """Before each request: clear old tool outputs, then summarise, when the next request would not fit."""
+        await make_room(self, self.publish)
 
-    async def compact(self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None) -> str:
+    def rewrite_history(self, outcome: Compacted) -> None:
+        """Replace the live history (clearing, dropping or cutting, ``agent/room.py``); the journal records it."""
+        self._replace_history(outcome.messages)
+        self.publish(HistoryCompacted(outcome.summary, outcome.kept_count, list(outcome.messages), self.clock()))
+
+    def _learn_from_overflow(self, exc: ContextOverflow, request: ChatRequest) -> None:
+        """A refusal that states the server's window and prompt size corrects the window and local counts."""
+        if exc.window and not self.config.settings.context_window:
+            self._reported_windows[self.model.full_name] = exc.window
+        if exc.prompt_tokens:
+            local = self.meter.local_estimate(request.system, request.tools, request.messages)
+            self.meter.calibrate(exc.prompt_tokens, round(local / self.meter.scale))
+
+    def _append_results(self, results: list[ToolResultPart]) -> None:
+        """The tool message, each result cut to its share of the window (the events keep the full output)."""
+        capped, cut = cap_results(results, self.model_info.context_window)
+        before = self.context_tokens() + sum(self.meter.count(Message("tool", [r])) for r in results) if cut else 0
+        self._append(Message("tool", list[Part](capped)))
+        if cut:
+            event = ContextTrimmed("truncated", cut, before, self.context_tokens(), self.clock())
+            self.publish(event)
+            self._notice("info", event.text)
+
+    async def compact(
+        self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None, automatic: bool = False,
+        keep_turns: int | None = None,
+    ) -> str:
         """Summarise and shorten the history. Returns the summary ("" when there was nothing to cut).
-        Raises ``CompactionFailed`` (a ProviderError) when the summary is unusable; the history is kept."""
+        Raises ``CompactionFailed`` (a ProviderError) when the summary is unusable; the history is kept.
+        ``automatic`` (before a request or after an overflow) keeps a summary that was cut off."""
         # The bill must reach the listeners (the journal) whichever sink the caller gave.
         bill = self.publish if emit is None else self._with_listeners(emit)
         emit = emit or self.publish
@@ -468,6 +498,9 @@ class Agent:
                 focus=focus,
                 reasoning=self.config.settings.reasoning,
                 on_usage=spent.append,
+                window=self.model_info.context_window,
+                accept_cut=automatic,
+                **({"keep_turns": keep_turns} if keep_turns else {}),
             )
         except BaseException:
             for usage in spent:  # a refused summary was still paid for

@@ -218,6 +218,32 @@ class UsageUpdated:
 
 
 @dataclass(slots=True)
+class ContextTrimmed:
+    """The history was made smaller to fit the window. The session file keeps what was there before.
+
+    ``kind``: ``cleared`` (outputs of older tool calls replaced by a marker), ``compacted`` (old turns
+    summarised), ``dropped`` (old turns removed when no summary could be written), ``truncated`` (tool results
+    cut to a share of the window). ``before``/``after`` are the context estimates in tokens.
+    """
+
+    kind: Literal["cleared", "compacted", "dropped", "truncated"]
+    count: int
+    before: int
+    after: int
+    t: float
+
+    @property
+    def text(self) -> str:
+        what = {
+            "cleared": f"cleared the output of {self.count} earlier tool call{'s' * (self.count != 1)}",
+            "compacted": "summarised the earlier conversation",
+            "dropped": f"removed {self.count} earlier messages (no summary could be written)",
+            "truncated": f"cut {self.count} tool result{'s' * (self.count != 1)} to fit the window",
+        }[self.kind]
+        return f"Context: {what} ({self.before:,} → {self.after:,} tokens); the session file keeps the full text."
+
+
+@dataclass(slots=True)
 class Notice:
     """Something the user should see that is not model output: retries, guards, limits, compaction."""
 
@@ -305,7 +331,7 @@ class SettingsChanged:
 
 AgentEvent = (
     TurnStarted | RequestStarted | TextDelta | ThinkingDelta | AssistantMessageAdded | BatchStarted | BatchGrew
-    | ToolCallStarted | ToolCallFinished | BatchFinished | BatchMeasured | UsageUpdated | Notice
+    | ToolCallStarted | ToolCallFinished | BatchFinished | BatchMeasured | UsageUpdated | ContextTrimmed | Notice
     | PermissionRequested | TurnEnded | MessageAppended | HistoryCompacted | HistoryCleared | ModelChanged
     | SettingsChanged
 )

@@ -35,6 +35,18 @@ class SdkAdapter:
             "default_headers": dict(extra_headers) if extra_headers else None,
         }
 
+    async def context_window(self, model: str) -> int | None:
+        """The window the endpoint accepts for ``model``, if it reports one (see ``context_window.py``)."""
+        from tunacode_tui.providers.context_window import discover
+
+        async def get(url: str) -> object:
+            return await self._client.get(url, cast_to=object, options={"timeout": 5.0})
+
+        async def post(url: str, body: dict[str, Any]) -> object:
+            return await self._client.post(url, cast_to=object, body=body, options={"timeout": 5.0})
+
+        return await discover(model, base_url=self.base_url, get=get, post=post)
+
     async def aclose(self) -> None:
         await self._client.close()
 

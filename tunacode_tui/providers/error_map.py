@@ -15,7 +15,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from tunacode_tui.providers import overflow
 from tunacode_tui.providers.errors import (
     AuthenticationFailed,
     BadRequest,
@@ -34,18 +36,17 @@ _LABELS = {
     "openai": "OpenAI",
     "anthropic": "Anthropic",
     "openrouter": "OpenRouter",
-    "openai-compatible": "the OpenAI-compatible server",
+}
+# The hosts a provider's name stands for; pointed anywhere else, messages name the endpoint instead
+# ("OpenAI rejected the request" is wrong, and unhelpful, for a llama.cpp server on localhost).
+_OFFICIAL_HOSTS = {
+    "openai": "api.openai.com",
+    "anthropic": "api.anthropic.com",
+    "openrouter": "openrouter.ai",
 }
 
 _MAX_DETAIL = 300
 
-_CONTEXT_MARKERS = (
-    "context_length_exceeded",
-    "prompt is too long",
-    "maximum context length",
-    "context window",
-    "too many input tokens",
-)
 _QUOTA_MARKERS = ("insufficient_quota", "billing", "credit")
 # Keys that look like provider secrets, in case a provider echoes one back in an error.
 _SECRET_PATTERN = re.compile(r"\b(sk|sk-ant|sk-or|sk-proj)-[A-Za-z0-9_\-*]{6,}")
@@ -67,7 +68,19 @@ class ErrorContext:
 
     @property
     def label(self) -> str:
+        """The provider's name at its official endpoint, otherwise the endpoint itself."""
+        official = _OFFICIAL_HOSTS.get(self.provider)
+        if official is not None and urlsplit(self.base_url).hostname == official:
+            return _LABELS[self.provider]
+        if self.provider == "openai-compatible" or official is not None:
+            return f"the server at {self.base_url}"
         return _LABELS.get(self.provider, self.provider)
+
+    @property
+    def where(self) -> str:
+        """The label with the endpoint, said once: "OpenAI at https://…", "the server at http://…"."""
+        label = self.label
+        return label if self.base_url and self.base_url in label else f"{label} at {self.base_url}"
 
     @property
     def subject(self) -> str:
@@ -132,7 +145,7 @@ def map_error(exc: BaseException, ctx: ErrorContext, *, mid_stream: bool = False
                 provider=ctx.provider,
             )
         return ProviderConnectionError(
-            f"Could not reach {ctx.label} at {ctx.base_url} ({_describe(cause)}). "
+            f"Could not reach {ctx.where} ({_describe(cause)}). "
             "Check your network connection and the base URL.",
             provider=ctx.provider,
         )
@@ -173,10 +186,13 @@ def _map_status(exc: BaseException, status: int, ctx: ErrorContext) -> ProviderE
             f"Model '{ctx.model}' was not found at {ctx.base_url} (404): check the name with /model.{hint}{said}",
             **common,
         )
-    if any(marker in haystack for marker in _CONTEXT_MARKERS) or status == 413:
+    if overflow.is_overflow(haystack) or status == 413:
+        window, prompt = overflow.numbers(body, detail)
         return ContextOverflow(
             f"The conversation no longer fits in the context window of '{ctx.model}' ({status}). "
             f"Run /compact or start a new session.{said}",
+            window=window,
+            prompt_tokens=prompt,
             **common,
         )
     # 402 is OpenRouter's "out of credits"; Anthropic says "credit balance is too low" with a 400.
@@ -212,11 +228,14 @@ def _map_stream_error_event(exc: BaseException, ctx: ErrorContext) -> ProviderEr
     detail = _clean(_provider_message(body) or str(getattr(exc, "message", "") or exc), ctx)
     haystack = f"{_flatten(body)} {detail}".lower()
     said = f" Provider said: {detail}" if detail else ""
-    if any(marker in haystack for marker in _CONTEXT_MARKERS):
+    if overflow.is_overflow(haystack):
+        window, prompt = overflow.numbers(body, detail)
         return ContextOverflow(
             f"The conversation no longer fits in the context window of '{ctx.model}'. "
             f"Run /compact or start a new session.{said}",
             provider=ctx.provider,
+            window=window,
+            prompt_tokens=prompt,
         )
     if "rate_limit" in haystack:
         return RateLimited(f"{ctx.subject} is rate-limiting requests.{said}", provider=ctx.provider)

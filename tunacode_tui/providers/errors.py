@@ -44,7 +44,18 @@ class BadRequest(ProviderError):
 
 
 class ContextOverflow(BadRequest):
-    """The prompt is larger than the model's context window."""
+    """The prompt is larger than the model's context window.
+
+    ``window`` and ``prompt_tokens`` are what the server said, when it said it (llama.cpp sends ``n_ctx`` and
+    ``n_prompt_tokens``; vLLM, SGLang, TGI, LM Studio and Anthropic put the numbers in the sentence): the agent
+    uses them to correct the window it assumed and its own token estimate.
+    """
+
+    def __init__(self, message: str, *, window: int | None = None, prompt_tokens: int | None = None,
+                 **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.window = window
+        self.prompt_tokens = prompt_tokens
 
 
 class RateLimited(ProviderError):

@@ -63,28 +63,6 @@ class OpenAIChatProvider(SdkAdapter):
         self._send_stream_options = True
         self._client = openai.AsyncOpenAI(**self._client_options(openai.Timeout, extra_headers))
 
-    async def context_window(self, model: str) -> int | None:
-        """The window an endpoint reports for ``model``, if it reports one: vLLM (``max_model_len``),
-        OpenRouter (``context_length``), llama.cpp (``meta.n_ctx_train``), LM Studio and others. Best effort:
-        any failure means "not reported" and the catalog default applies."""
-        try:
-            page = await self._client.models.list()
-        except Exception:
-            return None
-        for entry in getattr(page, "data", []) or []:
-            if getattr(entry, "id", None) != model:
-                continue
-            data = entry.model_dump() if hasattr(entry, "model_dump") else dict(entry)
-            for key in ("max_model_len", "context_length", "context_window", "max_context_length"):
-                value = data.get(key)
-                if isinstance(value, int) and value > 0:
-                    return value
-            for nested, key in (("meta", "n_ctx_train"), ("meta", "n_ctx"), ("top_provider", "context_length")):
-                value = (data.get(nested) or {}).get(key)
-                if isinstance(value, int) and value > 0:
-                    return value
-        return None
-
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         """Send ``request`` and yield its events; failures are raised as typed ``ProviderError``s."""
         params = self.build_params(request)

@@ -27,6 +27,7 @@ from tunacode_tui.core.events import (
     AgentEvent,
     BatchFinished,
     BatchMeasured,
+    ContextTrimmed,
     HistoryCleared,
     HistoryCompacted,
     MessageAppended,
@@ -299,6 +300,9 @@ class SessionJournal:
             if ev.purpose != "turn":  # a compaction summary: replay counts it apart
                 fields["purpose"] = ev.purpose
             self._write("usage", **fields)
+        elif isinstance(ev, ContextTrimmed):
+            # What was cleared, summarised, dropped or cut; the history before it stays in the earlier records.
+            self._write("context_trimmed", what=ev.kind, count=ev.count, before=ev.before, after=ev.after)
         else:
             return False
         return True

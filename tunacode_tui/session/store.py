@@ -59,6 +59,9 @@ class LoadedSession:
     repaired: list[Message] = field(default_factory=list)
     # The last value of every per-session setting recorded (model, yolo, max_iterations, ...).
     settings: dict[str, Any] = field(default_factory=dict)
+    # (messages covered, tokens) of the last usage record with no rewrite of the history after it: what the
+    # server counted, so a resumed session's gauge and budget start from the truth, not a local estimate.
+    context_report: tuple[int, int] | None = None
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -214,13 +217,18 @@ def replay(records: Iterable[tuple[int, dict[str, Any]]], loaded: LoadedSession)
                 state.messages.append(Message.from_dict(record["message"]))
             elif kind == "compaction":
                 state.messages[:] = [Message.from_dict(m) for m in record["messages"]]
+                loaded.context_report = None
             elif kind == "clear":
                 state.clear_conversation()
+                loaded.context_report = None
                 if record.get("totals"):
                     state.reset_totals()
             elif kind == "todos":
                 state.todos[:] = list(record["todos"])
             elif kind == "usage":
+                if (record.get("purpose", "turn") == "turn" and isinstance(record.get("context_tokens"), int)
+                        and record["context_tokens"] > 0):
+                    loaded.context_report = (len(state.messages), record["context_tokens"])
                 state.usage = state.usage + _usage(record)
                 state.cost.add(record.get("cost"))
                 state.requests += 1
@@ -245,8 +253,8 @@ def replay(records: Iterable[tuple[int, dict[str, Any]]], loaded: LoadedSession)
                     loaded.model = str(changes["model"])
                 if "max_iterations" in changes:
                     state.max_iterations = int(changes["max_iterations"])
-            elif kind == "session":
-                continue
+            elif kind in ("session", "context_trimmed"):
+                continue  # a context_trimmed record explains the compaction record beside it; nothing to apply
             else:
                 unknown.add(str(kind))
         except (KeyError, TypeError, ValueError) as exc:

@@ -31,6 +31,7 @@ from tunacode_tui.core.events import (
     BatchGrew,
     BatchMeasured,
     BatchStarted,
+    ContextTrimmed,
     Notice,
     PermissionDecision,
     PermissionRequested,
@@ -303,6 +304,8 @@ class MainScreen(Screen[None]):
                 self.gauge.show_context(event.context_tokens, event.context_window)
                 self.gauge.show_usage(event.turn_usage.total_tokens, event.turn_cost,
                                       event.session_usage.total_tokens, event.session_cost)
+            case ContextTrimmed():
+                self.gauge.note_trim(event.kind, event.count)
             case Notice():
                 if event.level == "error":
                     self._last_error = event.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from textual.content import Content
 from textual.geometry import Size
@@ -50,6 +50,8 @@ class ContextGauge(Widget):
     total_tokens: reactive[int] = reactive(0, layout=True)
     total_cost: reactive[float | None] = reactive(0.0, layout=True)
     level: reactive[Level] = reactive("green")
+    # What was done to keep the conversation in the window this session ("" until something was).
+    trimmed: reactive[str] = reactive("", layout=True)
 
     @property
     def fraction(self) -> float:
@@ -66,6 +68,26 @@ class ContextGauge(Widget):
         self.turn_cost = turn_cost
         self.total_tokens = total_tokens
         self.total_cost = total_cost
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._trims: dict[str, int] = {}
+
+    def note_trim(self, kind: str, count: int) -> None:
+        """Count a ``ContextTrimmed``: outputs cleared, summaries written, turns dropped, results cut."""
+        self._trims[kind] = self._trims.get(kind, 0) + (1 if kind == "compacted" else count)
+
+        def phrase(kind: str, noun: str, verb: str) -> str | None:
+            n = self._trims.get(kind, 0)
+            return f"{n:,} {noun}{'s' * (n != 1)} {verb}" if n else None
+
+        parts = [
+            phrase("cleared", "output", "cleared"),
+            f"compacted {self._trims['compacted']}×" if self._trims.get("compacted") else None,
+            phrase("dropped", "message", "dropped"),
+            phrase("truncated", "result", "cut"),
+        ]
+        self.trimmed = ", ".join(p for p in parts if p)
 
     def watch_used(self) -> None:
         self.level = level_for(self.fraction)
@@ -107,6 +129,8 @@ class ContextGauge(Widget):
         )
         lines = [bar.append(" " + numbers)] if one_line else [bar, Content(numbers)]
         lines.append(Content.assemble(("Model: ", label), self.model or "—"))
+        if self.trimmed:
+            lines.append(Content.assemble(("Trimmed: ", label), self.trimmed))
         turn = Content.assemble(("Tokens: ", label), f"{fmt.tokens(self.turn_tokens)} ({fmt.cost(self.turn_cost)})")
         total = Content.assemble(("Total: ", label), f"{fmt.tokens(self.total_tokens)} ({fmt.cost(self.total_cost)})")
         if len(turn) + 3 + len(total) <= width:
