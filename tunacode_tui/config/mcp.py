@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from tunacode_tui.config.environment import process_environment
+
 # Where a project's servers are read from, first found wins (``.mcp.json`` is what peers read).
 PROJECT_FILES = (Path(".tunacode") / "mcp.json", Path(".mcp.json"))
 DEFAULT_CALL_TIMEOUT = 120.0
@@ -70,7 +72,7 @@ class McpServerConfig:
 
 def expand_variables(value: str, environ: dict[str, str] | None = None) -> str:
     """``${VAR}`` and ``${VAR:-default}``, as Claude Code expands them, so keys stay out of the file."""
-    env = os.environ if environ is None else environ
+    env = process_environment() if environ is None else environ
 
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
