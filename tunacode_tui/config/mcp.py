@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from tunacode_tui.config.environment import process_environment
+from tunacode_tui.config.private_json import save_private_json
 
 # Where a project's servers are read from, first found wins (``.mcp.json`` is what peers read).
 PROJECT_FILES = (Path(".tunacode") / "mcp.json", Path(".mcp.json"))
@@ -247,10 +247,7 @@ class ProjectApprovals:
         would approve whatever the file was changed to while the question was on screen."""
         data = self._load()
         data[str(file.resolve())] = {"sha256": sha256 or self.fingerprint(file), "approved": approved}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, self.path)
+        save_private_json(self.path, data)
 
 
 @dataclass(slots=True)

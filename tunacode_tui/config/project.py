@@ -11,13 +11,11 @@ For the same reason the project's own ``.tunacode/settings.json`` is not a sourc
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from tunacode_tui.config.private_json import save_private_json
 from tunacode_tui.core.permission_rules import RuleError, parse_rule
 
 PROJECT_DIR = ".tunacode"
@@ -100,18 +98,4 @@ def add_project_rule(root: Path, rule: str) -> Path:
     if rule not in rules:
         rules.append(rule)
     data[key] = rules
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".permissions-", suffix=".json", dir=path.parent)  # created 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+    return save_private_json(path, data)
