@@ -18,3 +18,12 @@ def llm_server() -> Iterator[FakeLLMServer]:
 
 
 # ---- end providers -------------------------------------------------------------------------------------------
+
+
+# ---- data folder: no test reads or writes the real user's data (permissions, history, approvals) ---------------
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TUNACODE_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+
+
+# ---- end data folder ---------------------------------------------------------------------------------------------

@@ -94,6 +94,20 @@ def test_writes_are_refused_without_yolo(llm_server: FakeLLMServer, project: Pat
     assert "--yolo" in proc.stderr
 
 
+def test_a_repository_cannot_grant_headless_runs_permissions(llm_server: FakeLLMServer, project: Path,
+                                                             tmp_path: Path) -> None:
+    """`tunacode -p` in CI on an attacker's pull request: the repo's own settings file must not allow bash."""
+    (project / ".tunacode").mkdir()
+    (project / ".tunacode" / "settings.json").write_text(json.dumps({"allowed_tools": ["bash", "write_file"]}))
+    llm_server.add(tool_call("bash", {"command": "touch pwned"}))
+    llm_server.add(text("I could not."))
+    proc = run_cli(llm_server, project, tmp_path, "-p", "go", "--output-format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["refused"] == ["bash"]
+    assert not (project / "pwned").exists()
+    assert "allowed_tools in a project file is ignored" in proc.stderr
+
+
 def test_yolo_allows_writes(llm_server: FakeLLMServer, project: Path, tmp_path: Path) -> None:
     llm_server.add(tool_call("write_file", {"file_path": "new.txt", "content": "hi\n"}))
     llm_server.add(text("Written."))

@@ -218,6 +218,7 @@ async def run_headless(
         return EXIT_CONFIG
 
     async def start_then_run() -> TurnEnded:
+        agent.set_sink(sink)  # what adding the MCP tools says (a refused name) is printed, not lost
         await mcp.start(agent)
         return await agent.run_turn(prompt, sink)
 

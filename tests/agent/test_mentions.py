@@ -54,3 +54,25 @@ def test_paths_outside_the_project_are_refused_and_big_files_capped(project: Pat
     assert by_path["big.txt"].truncated and by_path["big.txt"].chars == MAX_FILE_CHARS
     assert f"first {MAX_FILE_CHARS:,} of {MAX_FILE_CHARS + 10:,} characters" in message.text
     assert by_path["link.txt"].error  # a link inside the project that leads out is refused, like the tools do
+
+
+def test_a_huge_file_is_attached_without_reading_it_whole(project: Path) -> None:
+    """A 64 MB log must cost the cap, not 64 MB of memory (and its read) on the event loop."""
+    import os
+    import tracemalloc
+
+    log = project / "huge.log"
+    log.write_text("é line\n" * 2000)  # text first (multi-byte), then a sparse tail of 64 MB
+    os.truncate(log, 64 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        message, files = attach_mentions("@huge.log", ToolContext(root=project))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    (attached,) = files
+    assert attached.error is None and attached.truncated and attached.chars == MAX_FILE_CHARS
+    assert attached.size == 64 * 1024 * 1024
+    assert f"first {MAX_FILE_CHARS:,} of a {64 * 1024 * 1024:,}-byte file" in message.text
+    assert "\ufffd" not in message.text  # no broken character at the cut
+    assert peak < 8 * 1024 * 1024, peak

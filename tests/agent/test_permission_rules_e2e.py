@@ -10,7 +10,7 @@ import pytest
 
 from tests.agent.test_loop_e2e import make_agent
 from tests.fake_llm_server import FakeLLMServer, text, tool_call
-from tunacode_tui.config.project import project_settings_path
+from tunacode_tui.config.project import permissions_path, project_settings_path
 from tunacode_tui.core.events import PermissionDecision, PermissionRequested, ToolCallFinished
 
 
@@ -61,8 +61,10 @@ async def test_always_with_a_rule_is_saved_to_the_project_and_used_by_the_next_a
     finally:
         await pool.aclose()
     assert len([e for e in events if isinstance(e, PermissionRequested)]) == 1  # "echo two" was not asked
-    saved = json.loads(project_settings_path(project).read_text())
-    assert saved == {"allowed_tools": ["bash(echo:*)"]}
+    saved = json.loads(permissions_path().read_text())
+    assert saved == {str(project.resolve()): ["bash(echo:*)"]}
+    assert permissions_path().stat().st_mode & 0o777 == 0o600
+    assert not project_settings_path(project).exists()  # nothing is written into the repository
 
     llm_server.add(tool_call("bash", {"command": "echo three"}))
     llm_server.add(tool_call("bash", {"command": "echo four && touch pwned"}))
@@ -77,11 +79,11 @@ async def test_always_with_a_rule_is_saved_to_the_project_and_used_by_the_next_a
     assert asked == ["echo four && touch pwned"]
 
 
-async def test_a_broken_project_file_is_a_warning_and_is_never_overwritten(
+async def test_a_broken_permissions_file_is_a_warning_and_is_never_overwritten(
     llm_server: FakeLLMServer, project: Path
 ) -> None:
-    path = project_settings_path(project)
-    path.parent.mkdir()
+    path = permissions_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("{broken")
     llm_server.add(tool_call("bash", {"command": "echo one"}))
     llm_server.add(text("done"))
@@ -94,3 +96,26 @@ async def test_a_broken_project_file_is_a_warning_and_is_never_overwritten(
         await pool.aclose()
     assert path.read_text() == "{broken"
     assert "bash(echo:*)" in agent.state.allowed_tools  # still allowed for this session
+
+
+@pytest.mark.parametrize("rules", [["bash"], ["bash(touch:*)"], ["write_file", "Bash"]])
+async def test_a_repository_cannot_grant_itself_permissions(
+    llm_server: FakeLLMServer, project: Path, rules: list[str]
+) -> None:
+    """A cloned repo's .tunacode/settings.json must not let the model run commands unasked (it did: a
+    ``"bash"`` rule there allowed every command, headless too)."""
+    path = project_settings_path(project)
+    path.parent.mkdir()
+    path.write_text(json.dumps({"allowed_tools": rules}))
+    llm_server.add(tool_call("bash", {"command": "touch pwned"}))
+    llm_server.add(text("done"))
+    agent, pool = make_agent(llm_server, project)
+    assert not agent.state.allowed_tools
+    assert any("ignored" in w and str(path) in w for w in agent.startup_warnings)
+    events: list = []
+    try:
+        await agent.run_turn("go", answering(PermissionDecision(False, reason="no"), events))
+    finally:
+        await pool.aclose()
+    assert [e.args["command"] for e in events if isinstance(e, PermissionRequested)] == ["touch pwned"]
+    assert not (project / "pwned").exists()

@@ -56,9 +56,21 @@ def test_rules_print_in_their_canonical_form() -> None:
     ("git status -s", "bash(git status:*)"), ("npm test", "bash(npm test:*)"), ("ls -la", "bash(ls -la)"),
     ("pytest tests/ui", "bash(pytest tests/ui)"), ("git -c a=b status", "bash(git -c a=b status)"),
     ("make", "bash(make)"), ("git log; rm x", None), ("echo $HOME", None),
+    ("env git status", "bash(env git status)"), ("sudo rm -rf build", "bash(sudo rm -rf build)"),
+    ("FOO=1 npm test", "bash(FOO=1 npm test)"), ("/usr/bin/sudo make install", "bash(/usr/bin/sudo make install)"),
+    ("timeout 5 sleep 1", "bash(timeout 5 sleep 1)"), ("xargs rm", "bash(xargs rm)"),
+    ("git log --output=x", "bash(git log --output=x)"),
 ])
 def test_the_dialog_suggests_a_safe_prefix(command: str, rule: str | None) -> None:
     assert suggest_rule("bash", bash(command)) == rule
     if rule is not None:
         assert allowed([rule], "bash", bash(command))
     assert suggest_rule("write_file", {}) == "write_file"
+
+
+@pytest.mark.parametrize("command", [
+    "git log --output=/etc/x", "git log -p --output /tmp/x", "git log --output-directory d",
+])
+def test_a_prefix_rule_does_not_stretch_to_an_output_file_option(command: str) -> None:
+    assert not allowed(["bash(git log:*)"], "bash", bash(command))
+    assert allowed(["bash(git log:*)"], "bash", bash("git log --oneline -5"))

@@ -59,3 +59,17 @@ def test_quitting_while_a_server_is_still_starting_does_not_wait_for_it(tmp_path
     took = asyncio.run(scenario())
     assert took < 7, took  # the SDK's own bounded shutdown (stdin closed, 2 s, then the process group)
     assert server_processes("hang-marker") == []
+
+
+def test_stopping_a_server_that_already_failed_closes_its_stderr_file(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        manager = McpManager(tmp_path)
+        manager.start({"dead": parse_server("dead", {"command": sys.executable,
+                                                     "args": ["-c", "import sys; print('bye', file=sys.stderr)"]})})
+        await manager.wait_started()
+        (connection,) = manager._connections.values()
+        assert connection.state == "failed" and connection._stderr is not None
+        await manager.aclose()
+        assert connection._stderr.closed
+
+    asyncio.run(scenario())

@@ -103,3 +103,20 @@ async def test_max_chars_caps_the_text(site: str) -> None:
     out = await fetch(site + "/big", max_chars=1000)
     body = out.split("\n\n", 1)[1]
     assert body.split("\n")[0] == "x" * 1000 and "49,000 more characters not shown" in body
+
+
+async def test_the_address_actually_connected_to_is_checked(site: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: the name passed the first check, then resolved elsewhere when the client connected.
+    Simulated by a first check that passes and a blocked list that holds where the connection really goes."""
+    import ipaddress
+
+    from tunacode_tui.tools import web_fetch
+
+    async def passes(url: str) -> None:
+        return None
+
+    monkeypatch.setattr(web_fetch, "check_url", passes)
+    monkeypatch.setattr(web_fetch, "BLOCKED_NETWORKS", [ipaddress.ip_network("127.0.0.1/32")])
+    with pytest.raises(ToolError, match=r"connected to 127\.0\.0\.1"):
+        await fetch(site + "/page")
+    assert Handler.hits == []  # refused before a request was sent

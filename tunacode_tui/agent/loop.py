@@ -141,7 +141,8 @@ class Agent:
         return self.meter.estimate(self.system_prompt, self._specs(), self.state.messages)
 
     def _specs(self) -> list[ToolSpec]:
-        return [tool.spec() for tool in self.tools.values()]
+        # A snapshot: the context recount runs in a thread while an MCP server's tools may be added.
+        return [tool.spec() for tool in list(self.tools.values())]
 
     def tool_specs(self) -> list[ToolSpec]:
         """The tool schemas every request sends (they count against the window)."""
@@ -152,8 +153,17 @@ class Agent:
         return self.config.settings.max_response_tokens or min(self.model_info.max_output, 32_000)
 
     def add_tools(self, tools: list[Tool]) -> None:
-        """Tools that arrive after start-up (an MCP server became ready): offered from the next request on."""
+        """Tools that arrive after start-up (an MCP server became ready): offered from the next request on.
+        A name already taken by a different tool is refused with a notice: replacing it silently would send
+        the model's calls of, say, ``read_file`` to another program."""
         for tool in tools:
+            existing = self.tools.get(tool.name)
+            origin = getattr(tool, "origin", None)
+            if existing is not None and existing is not tool and (
+                    origin is None or getattr(existing, "origin", None) != origin):
+                self._notice("warning", f"Tool {tool.name} was not added: that name is already taken by another "
+                                        "tool. Rename the MCP server (or tool) so the names differ.")
+                continue
             self.tools[tool.name] = tool
         self.meter.invalidate(self.state.messages)  # the tool schemas are part of what the provider counted
 
@@ -214,8 +224,8 @@ class Agent:
         return decision
 
     def _remember(self, rule: str | None, tool: str) -> None:
-        """"Always": a command rule is kept for the project (``.tunacode/settings.json``); a whole tool only
-        for this session."""
+        """"Always": a command rule is kept for the project (in the data folder, never in the project); a
+        whole tool only for this session."""
         self.state.allowed_tools.add(rule or tool)
         if rule is None:
             return

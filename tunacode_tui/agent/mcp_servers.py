@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from tunacode_tui.config.mcp import ProjectApprovals, ServerPlan, plan_servers
+from tunacode_tui.config.mcp import McpServerConfig, ProjectApprovals, ServerPlan, approved_servers, plan_servers
 from tunacode_tui.config.settings import Config
 from tunacode_tui.tools.mcp.manager import ServerStatus
 
@@ -23,6 +23,22 @@ def plan_for(config: Config, root: Path, *, extra_file: Path | None = None, allo
                         allow_project=allow_project)
     plan.notices[:0] = config.mcp_problems
     return plan
+
+
+def answer_project(plan: ServerPlan, approved: bool) -> tuple[dict[str, McpServerConfig], list[str]]:
+    """The user answered about the pending project file: remember the answer for the bytes that were shown
+    (not the file as it is now) and, if yes, the servers to start, ``${VAR}`` expanded only now, with any
+    notices that expansion raised."""
+    if plan.pending_project is None:
+        return {}, []
+    approvals().remember(plan.pending_project, approved, plan.pending_sha256 or None)
+    plan.declined = not approved
+    if not approved:
+        return {}, []
+    before = len(plan.notices)
+    servers = approved_servers(plan)
+    plan.pending_project, plan.pending_servers, plan.pending_entries = None, {}, None
+    return servers, plan.notices[before:]
 
 
 def status_notice(status: ServerStatus) -> tuple[Literal["info", "warning"], str] | None:

@@ -53,26 +53,32 @@ def attach_mentions(prompt: str, ctx: ToolContext) -> tuple[Message, list[Attach
         if not path.is_file():
             continue  # @someone, a folder: plain text
         shown = display_path(ctx, path)
+        limit = min(MAX_FILE_CHARS, budget)
         try:
-            raw = path.read_bytes()
+            size = path.stat().st_size
+            if limit <= 0:
+                attached.append(AttachedFile(shown, size, 0, error="over the attachment budget, not attached"))
+                continue
+            # At most what ``limit`` characters can take in UTF-8 (4 bytes each), plus one more character to
+            # know there is more: a 500 MB log costs 200 KB, not 500 MB read on the event loop.
+            with path.open("rb") as fh:
+                raw = fh.read(limit * 4 + 4)
         except OSError as exc:
             attached.append(AttachedFile(shown, 0, 0, error=f"cannot be read ({exc.strerror or exc})"))
             continue
         if b"\x00" in raw[:8192]:
-            attached.append(AttachedFile(shown, len(raw), 0, error="binary file, not attached"))
+            attached.append(AttachedFile(shown, size, 0, error="binary file, not attached"))
             continue
+        whole = len(raw) >= size  # read to the end (a file that grew meanwhile counts as cut)
         text = raw.decode("utf-8", errors="replace")
-        limit = min(MAX_FILE_CHARS, budget)
-        if limit <= 0:
-            attached.append(AttachedFile(shown, len(raw), 0, error="over the attachment budget, not attached"))
-            continue
         kept = text[:limit]
-        truncated = len(kept) < len(text)
+        truncated = len(kept) < len(text) or not whole
         budget -= len(kept)
-        note = (f' truncated="first {len(kept):,} of {len(text):,} characters; use read_file for the rest"'
+        total = f"{len(text):,} characters" if whole else f"a {size:,}-byte file"
+        note = (f' truncated="first {len(kept):,} of {total}; use read_file for the rest"'
                 if truncated else "")
         blocks.append(f'<attached_file path="{shown}"{note}>\n{kept}\n</attached_file>')
-        attached.append(AttachedFile(shown, len(raw), len(kept), truncated=truncated))
+        attached.append(AttachedFile(shown, size, len(kept), truncated=truncated))
     parts: list[Part] = [TextPart(prompt)]
     if blocks:
         parts.append(TextPart("\n\n" + "\n\n".join(blocks)))

@@ -21,6 +21,7 @@ import ctypes
 import os
 import sys
 
+from tunacode_tui.config.environment import CAPTURED
 from tunacode_tui.config.settings import Config, is_secret_variable
 
 
@@ -28,7 +29,7 @@ def capture_keys(config: Config) -> list[str]:
     """Move every secret variable from ``os.environ`` into ``config.captured``; returns their names."""
     names = [name for name in os.environ if is_secret_variable(name)]
     for name in names:
-        config.captured[name] = os.environ[name]
+        config.captured[name] = CAPTURED[name] = os.environ[name]
     _wipe_initial_environment(set(names))
     for name in names:
         del os.environ[name]

@@ -8,13 +8,13 @@ import difflib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from tunacode_tui.config.paths import config_file
+from tunacode_tui.config.private_json import save_private_json
 from tunacode_tui.config.settings import Config, Settings
 from tunacode_tui.core.permission_rules import RuleError, parse_rule
 
@@ -226,18 +226,4 @@ def save_config(config: Config, path: Path | None = None) -> Path:
                 data["settings"][name] = old_settings[name]
             else:
                 data["settings"].pop(name, None)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tunacode-", suffix=".json", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+    return save_private_json(path, data)

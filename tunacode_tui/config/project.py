@@ -1,27 +1,41 @@
-"""The project's own settings: ``.tunacode/settings.json`` in the project root.
+"""The permission rules the user granted for a project, kept OUTSIDE the project.
 
-It holds what a user decided for this project only, today the permission rules the dialog's "always" choice
-remembers (``{"allowed_tools": ["bash(git status:*)"]}``). It is read when an agent opens on the project and
-written atomically, keeping any other keys it holds.
+The dialog's "always" for a bash command (``bash(git status:*)``) is remembered in the data folder,
+``permissions.json`` (0600, written atomically), keyed by the resolved project root. It is never kept in the
+project itself: anything inside a repository comes with the repository, so a cloned repo (or a pull request run
+headless in CI) could otherwise grant the model ``bash`` or ``write_file`` without a question.
+
+For the same reason the project's own ``.tunacode/settings.json`` is not a source of permission rules: an
+``allowed_tools`` list there is ignored, with a warning saying where granted rules live now.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from tunacode_tui.config.private_json import save_private_json
 from tunacode_tui.core.permission_rules import RuleError, parse_rule
 
 PROJECT_DIR = ".tunacode"
 PROJECT_SETTINGS = "settings.json"
+PERMISSIONS_FILE = "permissions.json"
 
 
 def project_settings_path(root: Path) -> Path:
     return root / PROJECT_DIR / PROJECT_SETTINGS
+
+
+def permissions_path() -> Path:
+    """Where granted rules live: the user's data folder, never the project (lazy: the env var may change)."""
+    from tunacode_tui.config.paths import data_dir
+
+    return data_dir() / PERMISSIONS_FILE
+
+
+def _key(root: Path) -> str:
+    return str(root.resolve())
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -32,22 +46,37 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
-def read_project_rules(root: Path) -> tuple[list[str], list[str]]:
-    """The project's permission rules and, for anything unusable, a warning naming the file and what to do.
-    A missing file is no rules and no warning."""
+def _repo_file_warning(root: Path) -> list[str]:
     path = project_settings_path(root)
     try:
         data = _read(path)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return []  # nothing is taken from this file, so there is nothing to report about it
+    if "allowed_tools" not in data:
+        return []
+    return [f"{path}: allowed_tools in a project file is ignored: a repository must not grant itself tool "
+            f"permissions. Allow a command with the dialog's \"always\" (kept outside the project, in "
+            f"{permissions_path()}) or put rules in your own settings.allowed_tools."]
+
+
+def read_project_rules(root: Path) -> tuple[list[str], list[str]]:
+    """The rules the user granted for this project and, for anything unusable, a warning naming the file and
+    what to do. No file is no rules and no warning."""
+    warnings = _repo_file_warning(root)
+    path = permissions_path()
+    try:
+        data = _read(path)
     except FileNotFoundError:
-        return [], []
+        return [], warnings
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return [], [f"{path}: cannot be read ({exc}); its permission rules are not used. Fix or delete it."]
-    raw = data.get("allowed_tools", [])
-    if not isinstance(raw, list):
-        return [], [f"{path}: allowed_tools must be a list of rules like \"bash(git status:*)\"; it is ignored."]
+        return [], [*warnings, f"{path}: cannot be read ({exc}); the permission rules saved there are not used. "
+                               "Fix or delete it."]
+    entry = data.get(_key(root), [])
+    if not isinstance(entry, list):
+        return [], [*warnings, f"{path}: the entry for {_key(root)} must be a list of rules like "
+                               "\"bash(git status:*)\"; it is ignored."]
     rules: list[str] = []
-    warnings: list[str] = []
-    for item in raw:
+    for item in entry:
         try:
             rules.append(str(parse_rule(str(item))))
         except RuleError as exc:
@@ -56,29 +85,17 @@ def read_project_rules(root: Path) -> tuple[list[str], list[str]]:
 
 
 def add_project_rule(root: Path, rule: str) -> Path:
-    """Remember ``rule`` for this project. Raises ``OSError`` when the file cannot be written and
-    ``ValueError`` when the existing file is not valid JSON (it is never overwritten then)."""
-    path = project_settings_path(root)
+    """Remember ``rule`` for this project in the data folder. Raises ``OSError`` when the file cannot be
+    written and ``ValueError`` when the existing file is not valid JSON (it is never overwritten then)."""
+    path = permissions_path()
     try:
         data = _read(path)
     except FileNotFoundError:
         data = {}
-    rules = data.get("allowed_tools")
+    key = _key(root)
+    rules = data.get(key)
     rules = list(rules) if isinstance(rules, list) else []
     if rule not in rules:
         rules.append(rule)
-    data["allowed_tools"] = rules
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+    data[key] = rules
+    return save_private_json(path, data)

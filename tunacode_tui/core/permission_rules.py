@@ -2,8 +2,8 @@
 
 A rule is a tool name (``write_file``: every call of that tool) or, for bash, a command rule:
 ``bash(git status:*)`` allows ``git status`` and anything after it as arguments, ``bash(npm test)`` allows
-exactly ``npm test``. The same form is used by ``settings.allowed_tools``, the project's
-``.tunacode/settings.json`` and the permission dialog's "always" choice.
+exactly ``npm test``. The same form is used by ``settings.allowed_tools`` and the permission dialog's "always"
+choice (kept per project in the data folder; a repository's own files never grant permissions).
 
 Matching is deliberately strict, as Claude Code's is: a command rule never matches a command holding shell
 metacharacters (``;``, ``&&``, ``|``, ``$(...)``, backticks, redirections, newlines), so ``bash(git status:*)``
@@ -22,6 +22,11 @@ from typing import Any
 SHELL_METACHARACTERS = frozenset(";&|`$<>()\n\r\\{}*?[]~!#")
 _RULE = re.compile(r"^(?P<tool>[A-Za-z_][\w.-]*)(?:\((?P<body>.*)\))?$", re.S)
 COMMAND_TOOLS = frozenset({"bash"})
+# Programs that run the rest of their arguments as another command: a prefix rule on "sudo rm" or "env git"
+# would allow every command behind it, so the dialog offers only the exact command for them.
+WRAPPERS = frozenset({"sudo", "doas", "env", "nice", "time", "timeout", "nohup", "xargs", "command", "exec", "sh",
+                      "bash", "zsh", "dash", "eval", "builtin", "stdbuf", "ionice", "chroot", "su", "watch",
+                      "setsid", "strace", "flock", "nsenter", "unshare", "runuser"})
 
 
 class RuleError(ValueError):
@@ -50,8 +55,15 @@ class PermissionRule:
         if words is None:
             return False
         if self.prefix:
-            return tuple(words[: len(self.words)]) == self.words
+            # ``git log:*`` must not stretch to ``git log --output=FILE``, a write anywhere.
+            rest = words[len(self.words):]
+            return tuple(words[: len(self.words)]) == self.words and not any(_writes_output(w) for w in rest)
         return tuple(words) == self.words
+
+
+def _writes_output(word: str) -> bool:
+    """An argument that names a file the command writes (``--output``, ``--output=FILE``, ``--output-file``)."""
+    return word.startswith("--output") or word.startswith("--out=") or word.startswith("--log-file")
 
 
 def parse_rule(text: str) -> PermissionRule:
@@ -105,13 +117,16 @@ def allowed(rules: Iterable[str], name: str, args: Mapping[str, Any]) -> bool:
 def suggest_rule(name: str, args: Mapping[str, Any]) -> str | None:
     """What the dialog's "always" should remember for this call: the tool for most tools; for bash, a prefix
     rule on the program and its subcommand (``git status:*``, ``npm test:*``), else the exact command (a
-    program alone, ``find:*`` or ``git:*``, would allow ``find -delete`` or ``git -c ...``); None when the
+    program alone, ``find:*`` or ``git:*``, would allow ``find -delete`` or ``git -c ...``; a wrapper such as
+    ``sudo rm:*`` or ``env git:*`` or an assignment ``FOO=1 npm:*`` would allow anything); None when the
     command is not a simple one (then "always" is not offered: a compound command is asked about each time)."""
     if name not in COMMAND_TOOLS:
         return name
     words = command_words(args.get("command"))
     if words is None:
         return None
+    if "=" in words[0] or words[0].rsplit("/", 1)[-1] in WRAPPERS or any(_writes_output(w) for w in words):
+        return str(PermissionRule(name, tuple(words)))  # FOO=1 npm test, sudo rm -rf build: exactly this
     if len(words) > 1 and re.fullmatch(r"[A-Za-z][\w-]*", words[1]):
         return str(PermissionRule(name, tuple(words[:2]), prefix=True))  # git status, npm test, cargo build
     return str(PermissionRule(name, tuple(words)))

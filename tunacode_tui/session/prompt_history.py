@@ -35,8 +35,11 @@ class PromptHistory:
     def __init__(self, root: Path, *, limit: int = MAX_ENTRIES) -> None:
         self.path = history_file(root)
         self.limit = limit
-        self.entries: list[str] = []
-        self._lines = 0
+        self.entries, self._lines = self._read()
+        self.entries = self.entries[-limit:]
+
+    def _read(self) -> tuple[list[str], int]:
+        """The prompts in the file, oldest first, and its line count (an unreadable file is empty)."""
         try:
             raw = self.path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
@@ -44,13 +47,13 @@ class PromptHistory:
         except (OSError, UnicodeDecodeError) as exc:
             log.warning("prompt history %s cannot be read: %s", self.path, exc)
             raw = []
+        prompts: list[str] = []
         for line in raw:
             with contextlib.suppress(ValueError, TypeError, KeyError):
                 prompt = json.loads(line)["prompt"]
                 if isinstance(prompt, str) and prompt:
-                    self.entries.append(prompt)
-        self._lines = len(raw)
-        self.entries = self.entries[-limit:]
+                    prompts.append(prompt)
+        return prompts, len(raw)
 
     def add(self, prompt: str) -> None:
         if not prompt or (self.entries and self.entries[-1] == prompt):
@@ -59,7 +62,7 @@ class PromptHistory:
         del self.entries[: -self.limit]
         try:
             if self._lines + 1 > self.limit + SLACK:
-                self._rewrite()
+                self._rewrite(prompt)
             else:
                 self._append(prompt)
         except OSError as exc:
@@ -72,15 +75,18 @@ class PromptHistory:
             fh.write(json.dumps({"prompt": prompt}) + "\n")
         self._lines += 1
 
-    def _rewrite(self) -> None:
+    def _rewrite(self, prompt: str) -> None:
+        """Keep the newest ``limit`` of what the file holds now, not of this session's memory: another
+        session of the same project may have appended prompts since this one loaded, and they must stay."""
+        kept = [*self._read()[0], prompt][-self.limit:]
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(prefix=".history-", suffix=".jsonl", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:  # mkstemp files are 0600
-                fh.writelines(json.dumps({"prompt": p}) + "\n" for p in self.entries)
+                fh.writelines(json.dumps({"prompt": p}) + "\n" for p in kept)
             os.replace(tmp, self.path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        self._lines = len(self.entries)
+        self._lines = len(kept)

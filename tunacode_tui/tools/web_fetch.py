@@ -4,8 +4,10 @@ Read-only, so it joins parallel batches. Bounded everywhere: http(s) only, at mo
 ``MAX_BYTES`` of body, ``TIMEOUT_S`` for the whole fetch, ``MAX_OUTPUT_CHARS`` of text. Every hop's host is
 resolved and refused when it is link-local or a cloud metadata endpoint (where a prompt-injected URL could
 read instance credentials); loopback and private networks stay allowed, since local docs servers are a
-normal thing to read. The check resolves the name before the client connects, so a DNS answer that changes
-in between (rebinding) is not covered.
+normal thing to read. The client resolves the name again when it connects, so a DNS answer that changes in
+between (rebinding) would slip past that first check: the address actually connected to is checked too, right
+after the connect and before a byte is sent (``_PeerCheckingBackend``). Through a proxy (``HTTPS_PROXY``) the
+peer is the proxy, which resolves the name itself; only the first check applies then.
 
 HTML is converted with markdownify: maintained, MIT licensed (html2text is GPL), and built on
 BeautifulSoup, so broken real-world HTML still parses and script/style can be dropped before conversion.
@@ -71,6 +73,41 @@ async def check_url(url: str) -> None:
                             "refuses it.")
 
 
+def _peer_checking_backend(inner: Any) -> Any:
+    """An httpcore network backend that refuses a connection whose peer is a blocked address, checked on the
+    connected socket itself, so no second DNS answer can differ from what is checked."""
+    import httpcore2
+
+    class _PeerCheckingBackend(httpcore2.AsyncNetworkBackend):
+        async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                              local_address: str | None = None, socket_options: Any = None) -> Any:
+            stream = await inner.connect_tcp(host, port, timeout=timeout, local_address=local_address,
+                                             socket_options=socket_options)
+            peer = stream.get_extra_info("server_addr")
+            if peer and _blocked_address(str(peer[0])):
+                await stream.aclose()
+                raise ToolError(f"{host} connected to {peer[0]}, a link-local or cloud metadata address (its DNS "
+                                "answer changed after the check); web_fetch refuses it.")
+            return stream
+
+        async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                      socket_options: Any = None) -> Any:  # pragma: no cover - never configured
+            return await inner.connect_unix_socket(path, timeout=timeout, socket_options=socket_options)
+
+        async def sleep(self, seconds: float) -> None:
+            await inner.sleep(seconds)
+
+    return _PeerCheckingBackend()
+
+
+def _check_peers(client: Any) -> None:
+    """Put the peer check under the client's direct (no proxy) connections. httpx exposes no public hook
+    for the network backend, hence the private attributes; tests/tools/test_web_fetch.py fails if they move."""
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    if pool is not None and hasattr(pool, "_network_backend"):
+        pool._network_backend = _peer_checking_backend(pool._network_backend)
+
+
 def html_to_markdown(html: str) -> str:
     from bs4 import BeautifulSoup
     from markdownify import ATX, MarkdownConverter
@@ -132,6 +169,7 @@ class WebFetchTool(Tool):
 
         async with httpx2.AsyncClient(follow_redirects=False, timeout=TIMEOUT_S,
                                       headers={"User-Agent": USER_AGENT}) as client:
+            _check_peers(client)
             for _ in range(MAX_REDIRECTS + 1):
                 await check_url(url)  # every hop: a redirect must not lead somewhere the first URL could not
                 try:

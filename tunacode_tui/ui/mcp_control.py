@@ -87,13 +87,13 @@ class McpControl:
         file, servers = plan.pending_project, plan.pending_servers
 
         def decided(approved: bool | None) -> None:
-            from tunacode_tui.agent.mcp_servers import approvals
+            from tunacode_tui.agent.mcp_servers import answer_project
 
-            approvals().remember(file, bool(approved))
-            plan.declined = not approved
+            started, notices = answer_project(plan, bool(approved))
+            for text in notices:
+                self._notice("warning", text)
             if approved:
-                plan.pending_project, plan.pending_servers = None, {}
-                self._start(servers)
+                self._start(started)
             else:
                 self._notice("info", f"The project's MCP servers ({', '.join(servers)}) were not started. "
                                      "/mcp approve asks again.")

@@ -175,20 +175,22 @@ class McpConnection:
         """Stop the server and wait for it (bounded): the SDK closes its stdin, then signals its process group."""
         self._stop.set()
         task = self._task
-        if task is None or task.done():
-            return
-        if self.state == "starting":  # still in the handshake, not waiting on ``_stop``: no reason to wait
-            task.cancel()
         try:
-            await asyncio.wait_for(asyncio.shield(task), STOP_TIMEOUT)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(task, 2.0)
-        except (asyncio.CancelledError, Exception):
-            pass
-        if self._stderr is not None:
-            self._stderr.close()
+            if task is None or task.done():
+                return
+            if self.state == "starting":  # still in the handshake, not waiting on ``_stop``: no reason to wait
+                task.cancel()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), STOP_TIMEOUT)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(task, 2.0)
+            except (asyncio.CancelledError, Exception):
+                pass
+        finally:  # also when the server had already ended (failed at start): its stderr file is closed too
+            if self._stderr is not None:
+                self._stderr.close()
 
     # -- state --------------------------------------------------------------------------------------
     def _set(self, state: State) -> None:

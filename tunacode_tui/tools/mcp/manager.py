@@ -73,12 +73,14 @@ class McpManager:
     def _changed(self, connection: McpConnection) -> None:
         tools: list[Tool] = []
         if connection.state == "ready":
-            from tunacode_tui.tools.mcp.tool import McpTool
+            from tunacode_tui.tools.mcp.tool import McpTool, qualified_name
 
             seen: set[str] = set()
             for remote in connection.tools:
                 tool = McpTool(connection, remote)
-                if tool.name not in seen:  # two names that differ only in characters providers refuse
+                if tool.name in seen:  # names that differ only in characters providers refuse: keep both
+                    tool.name = qualified_name(connection.name, remote.name, tagged=True)  # type: ignore[misc]
+                if tool.name not in seen:
                     seen.add(tool.name)
                     tools.append(tool)
             self._tools[connection.name] = tools

@@ -4,6 +4,7 @@ are barriers behind the permission prompt)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -20,8 +21,15 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 MAX_NAME = 64
 
 
-def qualified_name(server: str, tool: str) -> str:
-    return (PREFIX + _UNSAFE.sub("_", server) + "__" + _UNSAFE.sub("_", tool))[:MAX_NAME]
+def qualified_name(server: str, tool: str, *, tagged: bool = False) -> str:
+    """``mcp__<server>__<tool>`` in the providers' alphabet. A name past 64 characters (or one the caller
+    found taken, ``tagged``) ends in a short hash of the real server and tool names, so two long names that
+    share their first 64 characters stay two tools instead of one silently replacing the other."""
+    name = PREFIX + _UNSAFE.sub("_", server) + "__" + _UNSAFE.sub("_", tool)
+    if len(name) <= MAX_NAME and not tagged:
+        return name
+    digest = hashlib.sha256(f"{server}\0{tool}".encode()).hexdigest()[:8]
+    return name[: MAX_NAME - len(digest) - 1] + "_" + digest
 
 
 def _schema(raw: dict[str, Any]) -> dict[str, Any]:
@@ -73,6 +81,7 @@ class McpTool(Tool):
         self.remote = remote
         self.server = connection.name
         self.name = qualified_name(self.server, remote.name)  # type: ignore[misc]
+        self.origin = ("mcp", self.server, remote.name)  # the same tool again (a restarted server), not a clash
         self.description = f"(MCP server {self.server}) {remote.description or remote.name}"  # type: ignore[misc]
         self.parameters = _schema(remote.input_schema)  # type: ignore[misc]
         self.read_only = connection.config.is_read_only(remote.name, remote.read_only_hint)  # type: ignore[misc]

@@ -15,6 +15,20 @@ from textual.widgets import Button, Label, Static
 from tunacode_tui.config.mcp import McpServerConfig
 
 
+def describe_server(name: str, server: McpServerConfig) -> str:
+    """Everything the entry makes happen, as written: the program or URL, its folder, its environment (keys
+    and values), the headers it sends (names only) and the variables of yours it would read."""
+    lines = [f"{name}: {server.target}"]
+    if server.cwd:
+        lines.append(f"  in folder: {server.cwd}")
+    lines += [f"  env {key}={value}" for key, value in server.env.items()]
+    if server.headers:
+        lines.append(f"  sends headers: {', '.join(server.headers)}")
+    if server.variables:
+        lines.append(f"  reads your environment variables: {', '.join(server.variables)}")
+    return "\n".join(lines)
+
+
 class McpApprovalScreen(ModalScreen[bool]):
     """Dismisses with True (start them) or False (not now; Esc)."""
 
@@ -49,7 +63,7 @@ class McpApprovalScreen(ModalScreen[bool]):
                          "permissions. Your answer is remembered until the file changes.")
             with VerticalScroll(id="servers"):
                 for name, server in self.servers.items():
-                    yield Static(Content(f"{name}: {server.target}"), classes="server")
+                    yield Static(Content(describe_server(name, server)), classes="server")
             with Horizontal(id="buttons"):
                 yield Button("Start them (y)", id="yes", variant="warning")
                 yield Button("Not now (n)", id="no", variant="primary")

@@ -59,8 +59,8 @@ class PermissionScreen(ModalScreen[PermissionDecision]):
                     inner = self.rule[len(self.tool) + 1 : -1]  # bash(git status:*) -> git status:*
                     yield Button(Content.assemble("Always ", (inner, "bold"), " (a)"), id="always",
                                  variant="primary",
-                                 tooltip=f"Allow {self.rule} from now on; saved to this project's "
-                                         ".tunacode/settings.json")
+                                 tooltip=f"Allow {self.rule} from now on in this project; saved in "
+                                         "your data folder (permissions.json), not in the project")
                 else:
                     yield Button(f"Yes, always for {self.tool} (a)", id="always", variant="primary")
                 yield Button("No (n)", id="no", variant="error")
