@@ -245,15 +245,9 @@ async def test_cancel_mid_stream_keeps_history_valid(llm_server: FakeLLMServer, 
             assert {r.tool_call_id for r in nxt.tool_results} == {c.id for c in message.tool_calls}
 
 
-@pytest.mark.parametrize("api", ["openai", "anthropic"])
-async def test_cancel_mid_stream_sends_the_partial_answer_and_finished_results_next_time(
-    llm_server: FakeLLMServer, project: Path, api: str
-) -> None:
-    """Esc says "the partial answer and tool results are kept": the NEXT request carries them, as a valid
-    assistant message (text + calls) followed by the calls' results."""
-    llm_server.add(text("Here is a partial answer."), tool_call("read_file", {"file_path": "a.py"}),
-                   text("y" * 600), delay=0.02, chunk_size=2)
-    llm_server.add(text("ok"))
+async def cancel_after_the_read_then_continue(llm_server: FakeLLMServer, project: Path, api: str) -> TurnEnded:
+    """Run "go", cancel it once its read_file call has finished (the model still streaming), then run
+    "continue" to the end: the second request shows what the cancelled response left in the history."""
     agent, pool = make_agent(llm_server, project, api=api)
     read_done = asyncio.Event()
 
@@ -267,9 +261,21 @@ async def test_cancel_mid_stream_sends_the_partial_answer_and_finished_results_n
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        await agent.run_turn("continue", lambda e: None)
+        return await agent.run_turn("continue", lambda e: None)
     finally:
         await pool.aclose()
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+async def test_cancel_mid_stream_sends_the_partial_answer_and_finished_results_next_time(
+    llm_server: FakeLLMServer, project: Path, api: str
+) -> None:
+    """Esc says "the partial answer and tool results are kept": the NEXT request carries them, as a valid
+    assistant message (text + calls) followed by the calls' results."""
+    llm_server.add(text("Here is a partial answer."), tool_call("read_file", {"file_path": "a.py"}),
+                   text("y" * 600), delay=0.02, chunk_size=2)
+    llm_server.add(text("ok"))
+    await cancel_after_the_read_then_continue(llm_server, project, api)
     sent = llm_server.requests[1].body["messages"]
     if api == "openai":
         assistant = next(m for m in sent if m["role"] == "assistant")
@@ -298,22 +304,7 @@ async def test_cancel_after_thinking_folds_the_calls_into_text(llm_server: FakeL
     llm_server.add(thinking("let me look"), text("Reading it."), tool_call("read_file", {"file_path": "a.py"}),
                    text("y" * 600), delay=0.02, chunk_size=2)
     llm_server.add(text("ok"))
-    agent, pool = make_agent(llm_server, project, api="anthropic")
-    read_done = asyncio.Event()
-
-    def sink(event: object) -> None:
-        if isinstance(event, ToolCallFinished) and event.ok:
-            read_done.set()
-
-    try:
-        task = asyncio.ensure_future(agent.run_turn("go", sink))
-        await asyncio.wait_for(read_done.wait(), 20)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        ended = await agent.run_turn("continue", lambda e: None)
-    finally:
-        await pool.aclose()
+    ended = await cancel_after_the_read_then_continue(llm_server, project, "anthropic")
     assert ended.reason == "completed"
     sent = llm_server.requests[1].body["messages"]
     assistant = next(m for m in sent if m["role"] == "assistant")

@@ -139,9 +139,11 @@ async def test_escape_cancels_a_streaming_answer(
         assert recorder.events(TurnEnded)[1].reason == "completed"
 
 
+@pytest.mark.parametrize("key", ["escape", "ctrl+c"])
 async def test_escape_cancels_running_tools(
-    llm_server: FakeLLMServer, config: Config, project: Path, recorder: Recorder
+    llm_server: FakeLLMServer, config: Config, project: Path, recorder: Recorder, key: str
 ) -> None:
+    """Esc, and Ctrl+C with nothing selected, cancel a turn whose tool is running (bash here)."""
     llm_server.add(tool_call("bash", {"command": "sleep 30"}), usage())
     app = make_app(config, root=project, yolo=True)
     async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
@@ -149,7 +151,7 @@ async def test_escape_cancels_running_tools(
         await send(pilot, "wait for a while")
         await wait_for(pilot, lambda: screen.activity.row(1) is not None and screen.activity_log.batches[1].calls,
                        "the bash call to start")
-        await pilot.press("escape")
+        await pilot.press(key)
         await wait_for(pilot, lambda: recorder.events(TurnEnded), "the cancelled turn", timeout=5)
         await wait_for(pilot, lambda: not screen.busy, "the screen to go idle")
         assert recorder.events(TurnEnded)[0].reason == "cancelled"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.fake_llm_server import FakeLLMServer, text, tool_call, usage
+from tests.fake_llm_server import FakeLLMServer, text, usage
 from tests.ui.helpers import SIZE, Recorder, main_screen, send, wait_for
 from tunacode_tui.config.settings import Config
 from tunacode_tui.core.events import TextDelta, TurnEnded
@@ -37,22 +37,6 @@ async def test_ctrl_c_cancels_a_streaming_answer_and_the_app_stays_open(
         await send(pilot, "again")
         await wait_for(pilot, lambda: len(recorder.events(TurnEnded)) == 2, "a second turn")
         assert recorder.events(TurnEnded)[1].reason == "completed"
-
-
-async def test_ctrl_c_cancels_running_tools(
-    llm_server: FakeLLMServer, config: Config, project: Path, recorder: Recorder
-) -> None:
-    llm_server.add(tool_call("bash", {"command": "sleep 30"}), usage())
-    app = make_app(config, root=project, yolo=True)
-    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
-        screen = main_screen(app)
-        await send(pilot, "wait for a while")
-        await wait_for(pilot, lambda: screen.activity.row(1) is not None and screen.activity_log.batches[1].calls,
-                       "the bash call to start")
-        await pilot.press("ctrl+c")
-        await wait_for(pilot, lambda: recorder.events(TurnEnded), "the cancelled turn", timeout=5)
-        assert recorder.events(TurnEnded)[0].reason == "cancelled"
-        assert app.is_running
 
 
 async def test_ctrl_c_twice_on_an_idle_app_quits_and_says_so_first(config: Config, project: Path) -> None:
