@@ -93,7 +93,8 @@ async def test_compact_replaces_history_with_summary_plus_recent_turns(llm_serve
     agent.state.messages.extend(history)
     events: list = []
     try:
-        summary = await agent.compact("the refactor", emit=events.append)
+        agent.set_sink(events.append)
+        summary = await agent.compact("the refactor")
     finally:
         await pool.aclose()
     assert "Refactor." in summary
@@ -175,7 +176,8 @@ async def test_nothing_to_cut_is_said_not_faked(llm_server: FakeLLMServer, proje
     agent.state.messages.append(Message.user("only one prompt"))
     events: list = []
     try:
-        assert await agent.compact(emit=events.append) == ""
+        agent.set_sink(events.append)
+        assert await agent.compact() == ""
     finally:
         await pool.aclose()
     assert [e.text for e in events if isinstance(e, Notice)] == [
@@ -221,7 +223,8 @@ async def test_compaction_is_billed_in_turn_session_and_journal(llm_server: Fake
         agent.state.messages.extend(m for i in range(6, 9) for m in _turn(i))
         llm_server.add(text("half a summ"), stop("max_tokens"), usage(input=2500, output=8192))
         with pytest.raises(CompactionFailed):
-            await agent.compact(emit=events.append)
+            agent.set_sink(events.append)
+            await agent.compact()
     finally:
         await pool.aclose()
         journal.close()

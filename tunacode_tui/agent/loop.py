@@ -183,14 +183,6 @@ class Agent:
             listener(event)
         self._emit(event)
 
-    def _with_listeners(self, sink: Callable[[AgentEvent], None]) -> Callable[[AgentEvent], None]:
-        def both(event: AgentEvent) -> None:
-            for listener in self._listeners:
-                listener(event)
-            sink(event)
-
-        return both
-
     def _append(self, message: Message) -> None:
         message = clean_message(message)  # one bad byte must never poison every later request
         self.state.messages.append(message)
@@ -483,16 +475,12 @@ class Agent:
             self.publish(event)
             self._notice("info", event.text)
 
-    async def compact(
-        self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None, automatic: bool = False,
-        keep_turns: int | None = None,
-    ) -> str:
+    async def compact(self, focus: str = "", *, automatic: bool = False, keep_turns: int | None = None) -> str:
         """Summarise and shorten the history. Returns the summary ("" when there was nothing to cut).
         Raises ``CompactionFailed`` (a ProviderError) when the summary is unusable; the history is kept.
-        ``automatic`` (before a request or after an overflow) keeps a summary that was cut off."""
-        # The bill must reach the listeners (the journal) whichever sink the caller gave.
-        bill = self.publish if emit is None else self._with_listeners(emit)
-        emit = emit or self.publish
+        ``automatic`` (before a request or after an overflow) keeps a summary that was cut off. Its events go
+        through ``publish``: the journal hears the bill, the front end's sink (``set_sink``) the notices."""
+        bill = emit = self.publish
         # Inside a turn the summary is billed to it; a /compact between turns is its own paid step.
         turn = self._turn or TurnProgress()
         before = self.context_tokens()

@@ -46,8 +46,7 @@ class Agent(Protocol):
 
     def rewrite_history(self, outcome: Compacted) -> None: ...
 
-    async def compact(self, focus: str = "", *, emit: Callable[[AgentEvent], None] | None = None,
-                      automatic: bool = False, keep_turns: int | None = None) -> str: ...
+    async def compact(self, focus: str = "", *, automatic: bool = False, keep_turns: int | None = None) -> str: ...
 
 # After making room the history should fill at most this share of the auto-compaction threshold, so the next
 # steps of the turn do not trigger it again at once.

@@ -268,7 +268,7 @@ class MainScreen(Screen[None]):
         assert self.agent is not None
         self.busy = True
         self._work = self.run_worker(
-            self.agent.compact(focus, emit=self.emit), name="compact", group="compact",
+            self.agent.compact(focus), name="compact", group="compact",
             description="compact the conversation", exit_on_error=False,
         )
 
